@@ -1,0 +1,107 @@
+"""Where everything lives, and the few settings users can change — one place for each.
+
+Everything a run touches sits under one home directory: ``--home DIR``, else ``$YECAI_HOME``,
+else ``./.yecai``. dbt's profiles.yml reads the same ``YECAI_HOME`` variable, so Dagster,
+dbt and the CLI always agree on the files.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+SEEDS_DIR = REPO_ROOT / "seeds"
+CONTRACTS_DIR = REPO_ROOT / "data_contracts"
+
+SOURCES: tuple[str, ...] = ("sales", "inventory", "consultations", "ledger")
+BUSINESS_TIMEZONE = "Asia/Shanghai"
+DEFAULT_HOME = Path(".yecai")
+DEFAULT_START_DATE = date(2024, 1, 1)
+
+HOME_ENV = "YECAI_HOME"
+START_DATE_ENV = "YECAI_START_DATE"
+PII_KEY_ENV = "YECAI_PII_KEY"
+DEMO_ENV = "YECAI_DEMO"
+
+
+class SettingsError(ValueError):
+    """A setting has a value yecai cannot use; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    start_date: date = DEFAULT_START_DATE
+    demo: bool = False
+
+    @classmethod
+    def from_env(cls, home: str | Path | None = None, start_date: str | None = None) -> Settings:
+        raw_home = home or os.environ.get(HOME_ENV) or DEFAULT_HOME
+        raw_start = start_date or os.environ.get(START_DATE_ENV)
+        try:
+            first_date = date.fromisoformat(raw_start) if raw_start else DEFAULT_START_DATE
+        except ValueError as exc:
+            raise SettingsError(
+                f"start date {raw_start!r} is not a date: give --start-date or "
+                f"${START_DATE_ENV} as YYYY-MM-DD"
+            ) from exc
+        return cls(
+            home=Path(raw_home).expanduser().resolve(),
+            start_date=first_date,
+            demo=os.environ.get(DEMO_ENV, "") not in ("", "0", "false"),
+        )
+
+    def export_env(self) -> None:
+        """Make child processes (dbt, the Dagster code server) see this home and start date."""
+        os.environ[HOME_ENV] = str(self.home)
+        os.environ[START_DATE_ENV] = self.start_date.isoformat()
+        if self.demo:
+            os.environ[DEMO_ENV] = "1"
+
+    @property
+    def landing(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def truth(self) -> Path:
+        return self.home / "truth"
+
+    @property
+    def lake(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def raw_lake(self) -> Path:
+        return self.lake / "raw"
+
+    @property
+    def quarantine_lake(self) -> Path:
+        return self.lake / "quarantine"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.home / "warehouse"
+
+    @property
+    def build_db(self) -> Path:
+        return self.warehouse / "build.duckdb"
+
+    @property
+    def marts_db(self) -> Path:
+        return self.warehouse / "marts.duckdb"
+
+    @property
+    def reports(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
