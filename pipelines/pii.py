@@ -125,7 +125,7 @@ def tokenise(kind: str, normalised: pl.Series, key: bytes) -> pl.Series:
     """HMAC-SHA256 tokens, computed once per distinct value (hashlib is C; the loop is not)."""
     inner = hmac.new(key, digestmod=hashlib.sha256)
     prefix = f"{kind}:".encode()
-    distinct = normalised.drop_nulls().unique()
+    distinct = normalised.cast(pl.String).drop_nulls().unique()
     tokens = []
     for value in distinct.to_list():
         mac = inner.copy()

@@ -24,9 +24,7 @@ ROW_NUMBER = "_source_row_number"
 SOURCE_FILE = "_source_file"
 REASON = "_reason"
 _SHOWN_CHARS = 40
-_TIMESTAMP_PATTERN = (
-    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$"
-)
+_TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$"
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
@@ -95,9 +93,7 @@ def _read_csv(landed: LandedFile, content: bytes) -> pl.DataFrame:
             "export each column once",
         )
     try:
-        return pl.read_csv(
-            io.BytesIO(content), infer_schema=False, has_header=True, quote_char='"'
-        )
+        return pl.read_csv(io.BytesIO(content), infer_schema=False, has_header=True, quote_char='"')
     except pl.exceptions.PolarsError as exc:
         # Polars' message quotes the offending field, which may be personal data: find the
         # line ourselves and say only where it is.
@@ -135,28 +131,46 @@ def _check_columns(landed: LandedFile, frame: pl.DataFrame, contract: Contract) 
             "export the columns under the contract's names (a renamed column must be renamed "
             "back), or change the contract first if the source really changed",
         )
-    return [
-        f"ignored column(s) not in the {contract.source} contract: {', '.join(extra)}"
-    ] * bool(extra)
+    return [f"ignored column(s) not in the {contract.source} contract: {', '.join(extra)}"] * bool(
+        extra
+    )
 
 
 def _shown(text: pl.Expr) -> pl.Expr:
     return text.str.slice(0, _SHOWN_CHARS)
 
 
-def _parse_text(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """(typed value, error message) from a text value by the column's logical type."""
-    dtype = column.polars_dtype
-    name = column.name
+@dataclass(frozen=True)
+class Check:
+    """A row rule: ``broken`` is a cheap boolean over the whole file; ``message`` is built
+    only for the few rows where it is true."""
+
+    broken: pl.Expr
+    message: pl.Expr
+
+
+def _text(name: str) -> pl.Expr:
+    return pl.col(name)
+
+
+def _value(name: str) -> pl.Expr:
+    """The parsed value of a column (PII columns: the normalised value)."""
+    return pl.col(f"{name}::value")
+
+
+def _parse(column: Column) -> tuple[pl.Expr, Check | None]:
+    """Typed value from the text by the column's logical type, and the parse check."""
+    text, name, dtype = _text(column.name), column.name, column.polars_dtype
     if column.logical_type == "string":
-        return text, pl.lit(None, dtype=pl.String)
+        return text, None
     if column.logical_type == "integer":
         ok = text.str.contains(r"^[+-]?\d{1,18}$")
         what = "a whole number"
         typed = pl.when(ok).then(text.cast(pl.Int64, strict=False)).cast(dtype, strict=False)
     elif column.logical_type == "number":
         scale = column.decimal_scale or 0
-        ok = text.str.contains(rf"^[+-]?\d{{1,16}}(\.\d{{1,{scale}}})?$" if scale else r"^[+-]?\d+$")
+        fraction = rf"(\.\d{{1,{scale}}})?" if scale else ""
+        ok = text.str.contains(rf"^[+-]?\d{{1,16}}{fraction}$")
         what = f"a number with at most {scale} decimals (no thousands separators)"
         typed = pl.when(ok).then(text.cast(dtype, strict=False))
     elif column.logical_type == "date":
@@ -174,103 +188,130 @@ def _parse_text(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
         )
     elif column.logical_type == "boolean":
         lowered = text.str.to_lowercase()
-        typed = pl.when(lowered.is_in(["true", "1"])).then(True).when(
-            lowered.is_in(["false", "0"])
-        ).then(False)
+        typed = (
+            pl.when(lowered.is_in(["true", "1"]))
+            .then(True)
+            .when(lowered.is_in(["false", "0"]))
+            .then(False)
+        )
         what = "true or false"
     else:
         raise ValueError(f"{name}: logical type {column.logical_type} is not supported")
-    error = pl.when(text.is_not_null() & typed.is_null()).then(
-        pl.format(f"{name}: '{{}}' is not {what}", _shown(text))
+    check = Check(
+        broken=text.is_not_null() & _value(name).is_null(),
+        message=pl.format(f"{name}: '{{}}' is not {what}", _shown(text)),
     )
-    return typed, error
+    return typed, check
 
 
-def _value_errors(column: Column, typed: pl.Expr, text: pl.Expr) -> list[pl.Expr]:
+def _value_checks(column: Column) -> list[Check]:
     """Rules on a parsed, non-PII value: allowed values, pattern, bounds, length."""
-    name = column.name
-    errors = []
+    name, text, value = column.name, _text(column.name), _value(column.name)
+    checks = []
+    if column.required:
+        checks.append(Check(text.is_null(), pl.lit(f"{name}: required but empty")))
     if column.valid_values is not None:
         allowed = ", ".join(column.valid_values)
-        errors.append(
-            pl.when(typed.is_not_null() & ~typed.cast(pl.String).is_in(column.valid_values)).then(
-                pl.format(f"{name}: '{{}}' is not one of {allowed}", _shown(text))
+        checks.append(
+            Check(
+                value.is_not_null() & ~value.cast(pl.String).is_in(column.valid_values),
+                pl.format(f"{name}: '{{}}' is not one of {allowed}", _shown(text)),
             )
         )
     if column.pattern is not None:
-        errors.append(
-            pl.when(typed.is_not_null() & ~typed.cast(pl.String).str.contains(column.pattern)).then(
-                pl.format(f"{name}: '{{}}' does not match the contract's pattern", _shown(text))
+        checks.append(
+            Check(
+                value.is_not_null() & ~value.cast(pl.String).str.contains(column.pattern),
+                pl.format(f"{name}: '{{}}' does not match the contract's pattern", _shown(text)),
             )
         )
-    for bound, broken, word in (
-        (column.minimum, lambda b: typed < b, "below the minimum"),
-        (column.maximum, lambda b: typed > b, "above the maximum"),
-    ):
-        if bound is not None:
-            literal = (
-                pl.lit(bound).cast(column.polars_dtype)
-                if column.logical_type == "number"
-                else pl.lit(int(bound))
-            )
-            errors.append(
-                pl.when(broken(literal)).then(pl.format(f"{name}: {{}} is {word} {bound}", text))
-            )
+    bounds = ((column.minimum, "below the minimum"), (column.maximum, "above the maximum"))
+    for bound, word in bounds:
+        if bound is None:
+            continue
+        literal = (
+            pl.lit(bound).cast(column.polars_dtype)
+            if column.logical_type == "number"
+            else pl.lit(int(bound))
+        )
+        broken = value < literal if word.startswith("below") else value > literal
+        checks.append(Check(broken, pl.format(f"{name}: {{}} is {word} {bound}", _shown(text))))
     if column.max_length is not None:
-        errors.append(
-            pl.when(typed.str.len_chars() > column.max_length).then(
-                pl.lit(f"{name}: longer than {column.max_length} characters")
+        checks.append(
+            Check(
+                value.str.len_chars() > column.max_length,
+                pl.lit(f"{name}: longer than {column.max_length} characters"),
             )
         )
-    return errors
+    return checks
 
 
-def _business_date_error(contract: Contract, day: date, typed: pl.Expr) -> pl.Expr:
+def _pii_checks(column: Column) -> list[Check]:
+    """PII rules run on the normalised value; messages never show it."""
+    value = _value(column.name)
+    valid = pii.is_valid(column.pii_kind, value)
+    if column.pattern:
+        valid = valid & value.str.contains(column.pattern)
+    checks = [
+        Check(
+            value.is_not_null() & ~valid,
+            pl.lit(f"{column.name}: not a valid {column.pii_kind} (value withheld)"),
+        )
+    ]
+    if column.required:
+        checks.append(Check(value.is_null(), pl.lit(f"{column.name}: required but empty")))
+    return checks
+
+
+def _business_date_check(contract: Contract, day: date) -> Check:
     column = contract.column(contract.business_date_column)
+    value = _value(column.name)
     local_date = (
-        typed.dt.convert_time_zone(BUSINESS_TIMEZONE).dt.date()
+        value.dt.convert_time_zone(BUSINESS_TIMEZONE).dt.date()
         if column.logical_type == "timestamp"
-        else typed
+        else value
     )
-    return pl.when(local_date.is_not_null() & (local_date != pl.lit(day))).then(
+    return Check(
+        local_date.is_not_null() & (local_date != pl.lit(day)),
         pl.format(
             f"{column.name}: business date {{}} (Asia/Shanghai) is not this delivery's date "
             f"{day.isoformat()}; deliver the row under landing/{contract.source}/{{}}/",
             local_date.cast(pl.String),
             local_date.cast(pl.String),
-        )
+        ),
     )
 
 
-def _reference_errors(
-    contract: Contract, frame: pl.DataFrame, seeds: dict[str, pl.DataFrame]
-) -> pl.DataFrame:
-    """One error column per foreign key into the seeds (null where the key is found)."""
-    out = frame.select(ROW_NUMBER)
+def _reference_flags(
+    contract: Contract, work: pl.DataFrame, seeds: dict[str, pl.DataFrame]
+) -> tuple[pl.DataFrame, list[Check]]:
+    """Mark rows whose foreign key into the seeds is unknown (a join per reference)."""
+    checks = []
     for index, ref in enumerate(contract.references):
+        flag = f"::unknown_ref{index}"
         known = (
             seeds[ref.seed]
             .select(
                 [pl.col(s).alias(c) for c, s in zip(ref.columns, ref.seed_columns, strict=True)]
             )
             .unique()
-            .with_columns(_known=pl.lit(True))
+            .with_columns(pl.lit(True).alias("::known"))
         )
-        keyed = frame.select(ROW_NUMBER, *ref.columns).join(
-            known, on=list(ref.columns), how="left", nulls_equal=False, maintain_order="left"
+        all_present = pl.all_horizontal(_text(c).is_not_null() for c in ref.columns)
+        work = work.join(known, on=list(ref.columns), how="left", maintain_order="left").select(
+            pl.exclude("::known"), (all_present & pl.col("::known").is_null()).alias(flag)
         )
-        all_present = pl.all_horizontal(pl.col(c).is_not_null() for c in ref.columns)
-        values = pl.concat_str([_shown(pl.col(c)) for c in ref.columns], separator="', '")
-        names = ", ".join(ref.columns)
-        message = pl.format(
-            f"({names}) = ('{{}}') not found in seeds/{ref.seed}.csv", values
+        values = pl.concat_str([_shown(_text(c)) for c in ref.columns], separator="', '")
+        checks.append(
+            Check(
+                pl.col(flag),
+                pl.format(
+                    f"({', '.join(ref.columns)}) = ('{{}}') not found in seeds/{ref.seed}.csv",
+                    values,
+                ),
+            )
         )
-        errors = keyed.select(
-            ROW_NUMBER,
-            pl.when(all_present & pl.col("_known").is_null()).then(message).alias(f"_ref{index}"),
-        )
-        out = out.join(errors, on=ROW_NUMBER, how="left", maintain_order="left")
-    return out
+    return work, checks
 
 
 def read_frame(landed: LandedFile, content: bytes, control: Control) -> pl.DataFrame:
@@ -286,6 +327,33 @@ def read_frame(landed: LandedFile, content: bytes, control: Control) -> pl.DataF
     return frame
 
 
+def _work_frame(frame: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame, list[Check]]:
+    """Row number, text of every column, and its parsed (or, for PII, normalised) value."""
+    texts, originals, values, checks = [], [], [], []
+    for column in contract.columns:
+        name = column.name
+        text = pl.col(name).cast(pl.String).str.strip_chars()
+        texts.append(pl.when(text.str.len_chars() > 0).then(text).alias(name))
+        if column.is_pii:
+            values.append(pii.normalise(column.pii_kind, _text(name)).alias(f"{name}::value"))
+            checks.extend(_pii_checks(column))
+            continue
+        if frame.schema[name] == column.polars_dtype:
+            # Typed Parquet already holds the contract's type: keep the value as it is.
+            originals.append(pl.col(name).alias(f"{name}::value"))
+            checks.extend(_value_checks(column))
+            continue
+        typed, parse_check = _parse(column)
+        values.append(typed.alias(f"{name}::value"))
+        checks.extend([parse_check] if parse_check else [])
+        checks.extend(_value_checks(column))
+    numbered = frame.with_row_index(ROW_NUMBER, offset=1).with_columns(
+        pl.col(ROW_NUMBER).cast(pl.Int64)
+    )
+    work = numbered.select(ROW_NUMBER, *texts, *originals).with_columns(*values)
+    return work, checks
+
+
 def parse_rows(
     landed: LandedFile,
     frame: pl.DataFrame,
@@ -295,111 +363,70 @@ def parse_rows(
 ) -> ParsedFile:
     """Type, check and tokenise every row; split into loaded and quarantined rows."""
     warnings = _check_columns(landed, frame, contract)
-    day = landed.business_date
-    text_exprs, typed_exprs, error_exprs = [], [], []
-    for column in contract.columns:
-        source = pl.col(column.name)
-        already_typed = frame.schema[column.name] == column.polars_dtype
-        text = source.cast(pl.String).str.strip_chars()
-        text = pl.when(text.str.len_chars() > 0).then(text)
-        text_exprs.append(text.alias(column.name))
-        if column.required:
-            error_exprs.append(
-                pl.when(text.is_null()).then(pl.lit(f"{column.name}: required but empty"))
-            )
-        if column.is_pii:
-            continue  # tokenised below; the raw value goes no further
-        if already_typed:
-            typed, parse_error = source, pl.lit(None, dtype=pl.String)
-        else:
-            typed, parse_error = _parse_text(column, text)
-        typed_exprs.append(typed.alias(column.name))
-        error_exprs.append(parse_error)
-        error_exprs.extend(_value_errors(column, typed, text))
-
-    numbered = frame.with_row_index(ROW_NUMBER, offset=1).with_columns(
-        pl.col(ROW_NUMBER).cast(pl.Int64)
+    work, checks = _work_frame(frame, contract)
+    checks.append(_business_date_check(contract, landed.business_date))
+    work, reference_checks = _reference_flags(contract, work, seeds)
+    checks.extend(reference_checks)
+    typed_view = work.select(
+        *(_value(c.name).alias(c.name) for c in contract.columns if not c.is_pii)
     )
-    text_frame = numbered.select(ROW_NUMBER, *text_exprs)
-    typed_frame = numbered.select(ROW_NUMBER, *typed_exprs)
-
-    pii_columns, pii_errors = [], []
-    for column in contract.pii_columns:
-        normalised = text_frame.select(pii.normalise(column.pii_kind, pl.col(column.name)))[
-            column.name
-        ]
-        valid = pl.select(
-            pii.is_valid(column.pii_kind, pl.lit(normalised))
-            & (pl.lit(normalised).str.contains(column.pattern) if column.pattern else True)
-        ).to_series()
-        pii_columns.append(
-            pii.tokenise(column.pii_kind, normalised, pii_key).alias(f"{column.name}_token")
+    rule_flags = typed_view.select(
+        *(
+            (~pl.sql_expr(rule.condition).fill_null(True)).alias(f"::rule{i}")
+            for i, rule in enumerate(contract.row_rules)
         )
-        pii_columns.append(
-            pl.select(pii.mask(column.pii_kind, pl.lit(normalised))).to_series().alias(
-                f"{column.name}_masked"
-            )
-        )
-        pii_errors.append(
-            pl.select(
-                pl.when(pl.lit(normalised).is_not_null() & ~pl.lit(valid)).then(
-                    pl.lit(f"{column.name}: not a valid {column.pii_kind} (value withheld)")
-                )
-            ).to_series().alias(f"_pii_error_{column.name}")
-        )
+    )
+    work = work.hstack(rule_flags) if rule_flags.width else work
+    checks.extend(
+        Check(pl.col(f"::rule{i}"), pl.lit(f"rule {rule.name} broken: {rule.description}"))
+        for i, rule in enumerate(contract.row_rules)
+    )
 
-    value_errors = numbered.select(
-        ROW_NUMBER, **{f"_err{i}": expr for i, expr in enumerate(error_exprs)}
-    )
-    row_errors = typed_frame.select(
-        _business_date=_business_date_error(contract, day, pl.col(contract.business_date_column)),
-        **{
-            f"_rule_{rule.name}": pl.when(~pl.sql_expr(rule.condition).fill_null(True)).then(
-                pl.lit(f"rule {rule.name} broken: {rule.description}")
-            )
-            for rule in contract.row_rules
-        },
-    )
-    reference_columns = sorted({c for ref in contract.references for c in ref.columns})
-    reference_errors = _reference_errors(
-        contract, text_frame.select(ROW_NUMBER, *reference_columns), seeds
-    ).drop(ROW_NUMBER)
-    checks = pl.concat(
-        [value_errors, row_errors, pl.DataFrame(pii_errors), reference_errors], how="horizontal"
-    )
-    reasons = checks.select(
+    work = work.with_columns(
+        *(c.broken.fill_null(False).alias(f"::check{i}") for i, c in enumerate(checks))
+    ).with_columns(pl.any_horizontal(pl.col(r"^::check\d+$")).alias("::bad"))
+    bad = work.filter(pl.col("::bad"))
+    reasons = bad.select(
         ROW_NUMBER,
         pl.concat_str(
-            [pl.col(c) for c in checks.columns if c != ROW_NUMBER], separator="; ", ignore_nulls=True
+            [pl.when(pl.col(f"::check{i}")).then(c.message) for i, c in enumerate(checks)],
+            separator="; ",
+            ignore_nulls=True,
         ).alias(REASON),
-    ).with_columns(pl.when(pl.col(REASON).str.len_chars() > 0).then(pl.col(REASON)).alias(REASON))
+    )
 
-    protected = pl.DataFrame(pii_columns) if pii_columns else pl.DataFrame()
-    lake_schema = contract.lake_schema()
-    candidates = pl.concat([typed_frame, protected, reasons.drop(ROW_NUMBER)], how="horizontal")
-    candidates = candidates.with_columns(pl.lit(landed.name).alias(SOURCE_FILE))
+    masks = [
+        pii.mask(column.pii_kind, _value(column.name)).alias(f"{column.name}_masked")
+        for column in contract.pii_columns
+    ]
+    tokens = [
+        pii.tokenise(column.pii_kind, work[f"{column.name}::value"], pii_key).alias(
+            f"{column.name}_token"
+        )
+        for column in contract.pii_columns
+    ]
+    work = work.with_columns(*masks, *tokens, pl.lit(landed.name).alias(SOURCE_FILE))
 
-    good = candidates.filter(pl.col(REASON).is_null())
-    duplicate_reason = _duplicate_reasons(good, contract, landed)
-    good = good.join(duplicate_reason, on=ROW_NUMBER, how="left", maintain_order="left")
-    bad_rows = pl.concat(
+    good = work.filter(~pl.col("::bad"))
+    duplicate = _duplicate_reasons(good, contract, landed)
+    good = good.join(duplicate, on=ROW_NUMBER, how="left", maintain_order="left")
+    reasons = pl.concat(
         [
-            candidates.filter(pl.col(REASON).is_not_null()).select(ROW_NUMBER, REASON),
-            good.filter(pl.col("_duplicate").is_not_null()).select(
-                ROW_NUMBER, pl.col("_duplicate").alias(REASON)
+            reasons,
+            good.filter(pl.col("::duplicate").is_not_null()).select(
+                ROW_NUMBER, pl.col("::duplicate").alias(REASON)
             ),
         ]
     ).sort(ROW_NUMBER)
-    loaded = good.filter(pl.col("_duplicate").is_null()).select(
-        [pl.col(name).cast(dtype) for name, dtype in lake_schema.items()]
+    plain = {c.name for c in contract.columns if not c.is_pii}
+    loaded = good.filter(pl.col("::duplicate").is_null()).select(
+        *(
+            (_value(name) if name in plain else pl.col(name)).cast(dtype).alias(name)
+            for name, dtype in contract.lake_schema().items()
+        )
     )
-    quarantine_text = pl.concat([text_frame, protected], how="horizontal").with_columns(
-        pl.lit(landed.name).alias(SOURCE_FILE)
-    )
-    quarantined = bad_rows.join(
-        quarantine_text, on=ROW_NUMBER, how="left", maintain_order="left"
-    ).select(
-        [pl.col(name).cast(dtype) for name, dtype in contract.quarantine_schema().items()]
+    quarantined = reasons.join(work, on=ROW_NUMBER, how="left", maintain_order="left").select(
+        *(pl.col(name).cast(dtype) for name, dtype in contract.quarantine_schema().items())
     )
     return ParsedFile(
         loaded=loaded, quarantined=quarantined, rows_read=frame.height, warnings=warnings
@@ -408,24 +435,17 @@ def parse_rows(
 
 def _duplicate_reasons(good: pl.DataFrame, contract: Contract, landed: LandedFile) -> pl.DataFrame:
     """Later rows repeating an earlier row's primary key within the file."""
-    key = list(contract.primary_key)
-    first = (
-        good.group_by(key, maintain_order=True)
-        .agg(pl.col(ROW_NUMBER).min().alias("_first_row"))
-    )
+    key = [f"{name}::value" for name in contract.primary_key]
+    first = good.group_by(key).agg(pl.col(ROW_NUMBER).min().alias("::first_row"))
     joined = good.select(ROW_NUMBER, *key).join(
         first, on=key, how="left", nulls_equal=True, maintain_order="left"
     )
-    return joined.select(
+    return joined.filter(pl.col(ROW_NUMBER) != pl.col("::first_row")).select(
         ROW_NUMBER,
-        pl.when(pl.col(ROW_NUMBER) != pl.col("_first_row"))
-        .then(
-            pl.format(
-                f"duplicate key ({', '.join(key)}): same as row {{}} of {landed.name}",
-                pl.col("_first_row"),
-            )
-        )
-        .alias("_duplicate"),
+        pl.format(
+            f"duplicate key ({', '.join(contract.primary_key)}): same as row {{}} of {landed.name}",
+            pl.col("::first_row"),
+        ).alias("::duplicate"),
     )
 
 

@@ -21,8 +21,8 @@ from pipelines.contracts import Contract, load_contract
 from pipelines.ingest import audit, lake
 from pipelines.ingest.landing import FileProblem, LandedFile, read_control, ready_files, sha256_hex
 from pipelines.ingest.parse import (
-    ParsedFile,
     SOURCE_FILE,
+    ParsedFile,
     parse_rows,
     quarantine_repeated_keys,
     read_frame,
@@ -56,9 +56,7 @@ class PartitionResult:
 class IngestFailed(Exception):
     """Some business dates could not be ingested; everything else was."""
 
-    def __init__(
-        self, source: str, problems: list[FileProblem], results: list[PartitionResult]
-    ):
+    def __init__(self, source: str, problems: list[FileProblem], results: list[PartitionResult]):
         self.source = source
         self.problems = problems
         self.results = results
@@ -126,8 +124,13 @@ class _Partition:
             if twin is not None and twin != landed.name:
                 self.result.files_duplicate.append(landed.name)
                 self._record(
-                    landed, audit.STATUS_DUPLICATE, sha=sha, size=len(content),
-                    rows_read=0, rows_loaded=0, rows_quarantined=0,
+                    landed,
+                    audit.STATUS_DUPLICATE,
+                    sha=sha,
+                    size=len(content),
+                    rows_read=0,
+                    rows_loaded=0,
+                    rows_quarantined=0,
                     message=f"same content as {twin}, already delivered for this date; skipped",
                 )
                 continue
@@ -138,13 +141,19 @@ class _Partition:
             except FileProblem as problem:
                 self.result.problems.append(problem)
                 self._record(
-                    landed, audit.STATUS_FAILED, sha=sha, size=len(content),
+                    landed,
+                    audit.STATUS_FAILED,
+                    sha=sha,
+                    size=len(content),
                     message=f"{problem.problem}. Fix: {problem.fix}",
                 )
                 continue
             parsed_files[lake_name] = parsed
             self._record(
-                landed, audit.STATUS_LOADED, sha=sha, size=len(content),
+                landed,
+                audit.STATUS_LOADED,
+                sha=sha,
+                size=len(content),
                 rows_read=parsed.rows_read,
                 message="; ".join(parsed.warnings) or None,
             )

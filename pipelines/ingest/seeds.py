@@ -13,6 +13,5 @@ from pipelines.settings import SEEDS_DIR
 @cache
 def load_seeds(seeds_dir: Path = SEEDS_DIR) -> dict[str, pl.DataFrame]:
     return {
-        path.stem: pl.read_csv(path, infer_schema=False)
-        for path in sorted(seeds_dir.glob("*.csv"))
+        path.stem: pl.read_csv(path, infer_schema=False) for path in sorted(seeds_dir.glob("*.csv"))
     }
