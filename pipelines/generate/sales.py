@@ -334,7 +334,9 @@ def _rx_orders(
     otc = catalog.products.filter(pl.col("category").is_in(["OTC_DRUG", "MEDICAL_SUPPLY"]))["sku"]
     adds = orders.select("prescription_id").filter(pl.Series(rng.random(orders.height) < 0.3))
     extra = adds.join(
-        lines.group_by("prescription_id").agg(pl.col("line_no").max()), on="prescription_id"
+        lines.group_by("prescription_id").agg(pl.col("line_no").max()),
+        on="prescription_id",
+        maintain_order="left",
     ).select(
         "prescription_id",
         (pl.col("line_no") + 1).alias("line_no"),
