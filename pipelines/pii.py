@@ -18,15 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import os
 import sys
 
 import polars as pl
 
 from pipelines.settings import PII_KEY_ENV, SettingsError
-
-log = logging.getLogger(__name__)
 
 DEMO_KEY = b"yecai-demo-key--public--not-a-secret"
 DEMO_WARNING = (
@@ -60,7 +57,6 @@ def resolve_key(demo: bool) -> bytes:
             "'import secrets; print(secrets.token_hex(32))')`) or run `yecai demo` / "
             "`yecai run --demo` on sample data."
         )
-    log.warning(DEMO_WARNING)
     print(f"\n*** {DEMO_WARNING} ***\n", file=sys.stderr)
     return DEMO_KEY
 

@@ -48,7 +48,7 @@ from pipelines.generate.writer import (
     render_sales,
     write_source,
 )
-from pipelines.settings import SOURCES
+from pipelines.settings import SOURCES, SettingsError
 
 DEFAULT_ANOMALY_RATE = 0.003
 PEOPLE_PER_SCALE = 50_000
@@ -66,11 +66,11 @@ class GenerateRequest:
 
     def __post_init__(self) -> None:
         if self.days < 1:
-            raise ValueError("--days must be at least 1")
+            raise SettingsError("--days must be at least 1")
         if self.scale <= 0:
-            raise ValueError("--scale must be above 0")
+            raise SettingsError("--scale must be above 0")
         if not 0 <= self.anomalies < 0.5:
-            raise ValueError("--anomalies is a rate between 0 and 0.5 (e.g. 0.003)")
+            raise SettingsError("--anomalies is a rate between 0 and 0.5 (e.g. 0.003)")
 
 
 @dataclass

@@ -31,6 +31,10 @@ CATEGORY_BEHAVIOUR: dict[str, tuple[int, int, float, int, int, int]] = {
     "TOY": (39, 399, 0.45, 60, 0, 2),
     "APPAREL": (59, 299, 0.40, 60, 0, 3),
 }
+# Services priced unlike their category elsewhere (baby swimming is not a car warranty).
+SUBCATEGORY_BEHAVIOUR: dict[str, tuple[int, int, float, int, int, int]] = {
+    "CARE": (69, 199, 0.0, 0, 0, 1),
+}
 # Relative weight of a category in ordinary (non-prescription, non-vehicle) baskets.
 BASKET_WEIGHT = {
     "ACCESSORY": 3.0,
@@ -88,6 +92,14 @@ def load_catalog() -> Catalog:
         ]
     )
     products = products.join(behaviour, on="category", how="left", maintain_order="left")
+    for subcategory, (low, high, ratio, *_rest) in SUBCATEGORY_BEHAVIOUR.items():
+        override = pl.col("subcategory") == subcategory
+        products = products.with_columns(
+            price_min=pl.when(override).then(low).otherwise("price_min"),
+            price_max=pl.when(override).then(high).otherwise("price_max"),
+            cost_ratio=pl.when(override).then(ratio).otherwise("cost_ratio"),
+            basket_weight=pl.when(override).then(0.5).otherwise("basket_weight"),
+        )
     fraction = _stable_fraction(products["sku"], "price")
     price_yuan = products["price_min"].to_numpy() + fraction * (
         products["price_max"].to_numpy() - products["price_min"].to_numpy()

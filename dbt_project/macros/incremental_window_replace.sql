@@ -1,0 +1,21 @@
+{#-
+    Incremental strategy `window_replace`: the run's partition window is replaced whole.
+    Rows of the window are deleted and the model's rows for the window inserted, so a
+    re-run never duplicates rows and a row that disappeared upstream disappears here too.
+    The model names its partition column with config(window_column=...).
+    DuckDB: delete + insert in one transaction. Spark would use insert_overwrite on the
+    business_date partitions (see dbt_project/README.md).
+-#}
+{% macro get_incremental_window_replace_sql(arg_dict) %}
+    {{ return(adapter.dispatch('window_replace_sql', 'yecai')(arg_dict)) }}
+{% endmacro %}
+
+{% macro default__window_replace_sql(arg_dict) %}
+    {%- set column = config.require('window_column') -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ arg_dict['target_relation'] }}
+    where {{ in_window(column) }};
+
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{% endmacro %}

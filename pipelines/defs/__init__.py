@@ -1,0 +1,26 @@
+"""yecai's Dagster definitions, built from one Settings object; each area adds its own."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.defs.automation.jobs import automation_definitions
+from pipelines.defs.automation.partitions import daily_partitions
+from pipelines.defs.gates.checks import gates_definitions
+from pipelines.defs.ingest.assets import ingest_definitions
+from pipelines.defs.publish.assets import publish_definitions
+from pipelines.defs.resources import YecaiResource
+from pipelines.defs.transform.dbt import transform_definitions
+from pipelines.settings import Settings
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    partitions = daily_partitions(settings)
+    return dg.Definitions.merge(
+        ingest_definitions(partitions),
+        transform_definitions(partitions),
+        gates_definitions(),
+        publish_definitions(partitions),
+        automation_definitions(partitions),
+        dg.Definitions(resources={"yecai": YecaiResource.from_settings(settings)}),
+    )

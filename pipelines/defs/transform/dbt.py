@@ -1,0 +1,97 @@
+"""The dbt project as Dagster assets, partitioned like the raw assets.
+
+Every run passes its whole partition window (start and end) to dbt as --vars, so a range
+backfill is one dbt invocation over the range, never one day silently standing for many.
+"""
+
+
+import json
+import shutil
+import sys
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from pipelines.defs.automation.partitions import window_days
+from pipelines.settings import DBT_PROJECT_DIR
+
+DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
+
+
+@cache
+def dbt_project() -> DbtProject:
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    project.prepare_if_dev()
+    return project
+
+
+def dbt_executable() -> str:
+    """dbt from this virtualenv (dagster-dbt otherwise looks for it on PATH)."""
+    return str(DBT_EXECUTABLE) if DBT_EXECUTABLE.exists() else (shutil.which("dbt") or "dbt")
+
+
+def prepare_manifest() -> Path:
+    """Parse the dbt project when its manifest is missing or older than its sources.
+
+    Called by the CLI and the test suite before definitions load, never at import time.
+    """
+    project = dbt_project()
+    manifest = project.manifest_path
+    inputs = [
+        p
+        for folder in ("models", "macros", "tests")
+        for p in (DBT_PROJECT_DIR / folder).rglob("*")
+        if p.is_file()
+    ] + [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    newest = max(p.stat().st_mtime for p in inputs)
+    if not manifest.exists() or manifest.stat().st_mtime < newest:
+        DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+            ["parse", "--quiet"], target_path=project.target_path
+        ).wait()
+    return manifest
+
+
+class YecaiTranslator(DagsterDbtTranslator):
+    """Lake sources are the raw assets; models are keyed and grouped by their layer."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            source, table = dbt_resource_props["source_name"], dbt_resource_props["name"]
+            if table in ("lake_raw", "lake_quarantine"):
+                return dg.AssetKey([table.removeprefix("lake_"), source])
+            return dg.AssetKey([source, table])
+        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return dbt_resource_props.get("schema")
+
+
+def dbt_vars(context: dg.AssetExecutionContext) -> dict[str, str]:
+    days = window_days(context)
+    return {"start_date": days[0].isoformat(), "end_date": days[-1].isoformat()}
+
+
+def transform_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions:
+    project = dbt_project()
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=YecaiTranslator(),
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        name="dbt_warehouse",
+    )
+    def dbt_warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        window = dbt_vars(context)
+        context.log.info(f"dbt build for {window['start_date']} .. {window['end_date']}")
+        yield from dbt.cli(["build", "--vars", json.dumps(window)], context=context).stream()
+
+    return dg.Definitions(
+        assets=[dbt_warehouse],
+        resources={"dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable())},
+    )

@@ -1,0 +1,157 @@
+"""Run the main job for a window of business dates, in this process, on the home's instance.
+
+``yecai run`` and ``yecai demo`` come through here, so a CLI run is the same Dagster run a
+data engineer sees (and can re-run) in the UI. The outcome maps to the CLI's exit codes:
+0 published, 1 the run failed before publishing (a gate or a build step), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+from pipelines.defs import build_definitions
+from pipelines.defs.automation.jobs import MAIN_JOB
+from pipelines.defs.ingest.assets import BAD_INPUT_TAG
+from pipelines.defs.transform.dbt import prepare_manifest
+from pipelines.settings import BUSINESS_TIMEZONE, Settings
+
+EXIT_PUBLISHED, EXIT_NOT_PUBLISHED, EXIT_BAD_INPUT = 0, 1, 2
+DAGSTER_YAML = """\
+# Written by yecai for this home. Runs queue one at a time: only one writes build.duckdb.
+telemetry:
+  enabled: false
+nux:
+  enabled: false
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 1
+"""
+
+
+@dataclass
+class RunOutcome:
+    exit_code: int
+    message: str
+    run_id: str | None = None
+    details: list[str] = field(default_factory=list)
+
+
+def yesterday() -> date:
+    return datetime.now(ZoneInfo(BUSINESS_TIMEZONE)).date() - timedelta(days=1)
+
+
+def ensure_instance_home(settings: Settings) -> None:
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    config = settings.dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+
+
+def check_window(settings: Settings, start: date, end: date) -> str | None:
+    """A usage problem with the window, or None."""
+    if end < start:
+        return f"--end {end} is before --start {start}"
+    if start < settings.start_date:
+        return (
+            f"--start {start} is before the first partition {settings.start_date}; set "
+            "--start-date / $YECAI_START_DATE earlier to load older history"
+        )
+    if end > yesterday():
+        return f"--end {end} is in the future: the latest business date is {yesterday()}"
+    return None
+
+
+def _root_cause(error) -> str:
+    """The innermost error of a step failure: the part that says what went wrong."""
+    while error.cause is not None:
+        error = error.cause
+    return f"{error.cls_name}: {error.message.strip()}"
+
+
+def _failures(result: dg.ExecuteInProcessResult) -> tuple[bool, list[str]]:
+    """(bad input?, one line per failed step or gate)."""
+    bad_input, lines = False, []
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                metadata = evaluation.metadata
+                results = metadata.get("results")
+                failed = {
+                    label: {k: v for k, v in outcome.items() if k in ("unexpected_count", "observed")}
+                    for label, outcome in (results.value if results else {}).items()
+                    if not outcome.get("passed")
+                }
+                lines.append(f"gate {evaluation.check_name} failed: {failed}")
+        elif event.is_step_failure:
+            data = event.event_specific_data
+            user = getattr(data, "user_failure_data", None)
+            if user is not None and BAD_INPUT_TAG in (user.metadata or {}):
+                bad_input = True
+                lines.append(f"{event.step_key}: {user.description}")
+            elif "DagsterAssetCheckFailedError" not in (data.error.cls_name or ""):
+                lines.append(f"{event.step_key} failed: {_root_cause(data.error)}")
+    return bad_input, lines
+
+
+def run_window(
+    settings: Settings, start: date, end: date, *, verbose: bool = False
+) -> RunOutcome:
+    problem = check_window(settings, start, end)
+    if problem:
+        return RunOutcome(EXIT_BAD_INPUT, problem)
+    settings.export_env()
+    ensure_instance_home(settings)
+    prepare_manifest()
+    job = build_definitions(settings).resolve_job_def(MAIN_JOB)
+    tags = {
+        ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
+        ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
+        "yecai/launched_by": "cli",
+    }
+    settings.logs.mkdir(parents=True, exist_ok=True)
+    log_path = settings.logs / f"run-{datetime.now():%Y%m%d-%H%M%S}-{start}-{end}.log"
+    with (
+        dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance,
+        open(log_path, "w", encoding="utf-8") as log_file,
+        contextlib.nullcontext() if verbose else contextlib.redirect_stdout(log_file),
+        contextlib.nullcontext() if verbose else contextlib.redirect_stderr(log_file),
+    ):
+        result = job.execute_in_process(
+            instance=instance,
+            tags=tags,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
+    window = f"{start}..{end}" if start != end else f"{start}"
+    if result.success:
+        return RunOutcome(
+            EXIT_PUBLISHED,
+            f"published {settings.marts_db} for {window} (run {result.run_id}, log {log_path})",
+            result.run_id,
+        )
+    bad_input, lines = _failures(result)
+    headline = (
+        f"bad input for {window}: nothing published; fix the files below and run again"
+        if bad_input
+        else f"run for {window} failed before publishing: analysts keep the last good marts"
+    )
+    return RunOutcome(
+        EXIT_BAD_INPUT if bad_input else EXIT_NOT_PUBLISHED,
+        f"{headline} (run {result.run_id}, log {log_path})",
+        result.run_id,
+        lines,
+    )
