@@ -99,7 +99,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return code
     print(f"ran in {time.perf_counter() - started:.1f}s")
     print(f"published marts: {settings.marts_db}")
-    print(f"query them:      yecai --home {settings.home} sql \"select * from fct_sales_margin limit 5\"")
+    print(
+        f'query them:      yecai --home {settings.home} sql "select * from fct_sales_margin limit 5"'
+    )
     print(f"Dagster UI:      yecai --home {settings.home} ui")
     _print_demo_summary(settings)
     return 0
@@ -157,7 +159,15 @@ def cmd_ui(args: argparse.Namespace) -> int:
     env = {**os.environ}
     workspace = str(REPO_ROOT / "workspace.yaml")
     webserver = subprocess.Popen(
-        [str(bin_dir / "dagster-webserver"), "-w", workspace, "-h", args.host, "-p", str(args.port)],
+        [
+            str(bin_dir / "dagster-webserver"),
+            "-w",
+            workspace,
+            "-h",
+            args.host,
+            "-p",
+            str(args.port),
+        ],
         env=env,
     )
     daemon = subprocess.Popen([str(bin_dir / "dagster-daemon"), "run", "-w", workspace], env=env)

@@ -91,7 +91,9 @@ def _failures(result: dg.ExecuteInProcessResult) -> tuple[bool, list[str]]:
                 metadata = evaluation.metadata
                 results = metadata.get("results")
                 failed = {
-                    label: {k: v for k, v in outcome.items() if k in ("unexpected_count", "observed")}
+                    label: {
+                        k: v for k, v in outcome.items() if k in ("unexpected_count", "observed")
+                    }
                     for label, outcome in (results.value if results else {}).items()
                     if not outcome.get("passed")
                 }
@@ -107,9 +109,7 @@ def _failures(result: dg.ExecuteInProcessResult) -> tuple[bool, list[str]]:
     return bad_input, lines
 
 
-def run_window(
-    settings: Settings, start: date, end: date, *, verbose: bool = False
-) -> RunOutcome:
+def run_window(settings: Settings, start: date, end: date, *, verbose: bool = False) -> RunOutcome:
     problem = check_window(settings, start, end)
     if problem:
         return RunOutcome(EXIT_BAD_INPUT, problem)

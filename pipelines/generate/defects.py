@@ -141,13 +141,15 @@ def inject_rx_defects(
     can_lapse = order_info.filter(pl.col("business_date").is_in(list(invalid_pharmacy)))[
         "order_key"
     ].to_numpy()
-    chosen = _split(rng, rx_orders, total, RX_REASONS)
+    per_kind = total // len(RX_REASONS)
     used: set[int] = set()
 
-    def take(kind: str, allowed: np.ndarray | None = None) -> list[int]:
-        pool = [k for k in chosen[kind] if k not in used and (allowed is None or k in set(allowed))]
-        used.update(pool)
-        return pool
+    def take(kind: str, allowed: np.ndarray = rx_orders) -> list[int]:
+        """Kinds with a condition draw from the orders that meet it, before the others."""
+        pool = [int(k) for k in rng.permutation(np.sort(allowed)) if int(k) not in used]
+        picked = pool[:per_kind]
+        used.update(picked)
+        return picked
 
     expire = take("PRESCRIPTION_EXPIRED", can_expire)
     lapse = take("PHARMACY_LICENSE_INVALID", can_lapse)

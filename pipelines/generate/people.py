@@ -281,8 +281,9 @@ def render_identities(
     ``records`` has record_id, person_id (null: anonymous), brand_code, ts, kind
     ("sale" | "consultation") and ``auto`` (vehicle purchases register an ID number). Rules
     keep every person's records connected through shared identifiers, as in life: a
-    person's first record carries phone, e-mail and ID number; their first record with a
-    brand carries the phone and the brand member number; later records show any of them.
+    person's first record carries phone and ID number, and so does their first sale, with
+    the e-mail too (consultations have no e-mail column); their first record with a brand
+    carries the phone and the brand member number; later records show any of them.
     Some people are therefore linked only through an e-mail, an ID number, a second phone
     or a member number.
     """
@@ -291,6 +292,11 @@ def render_identities(
     joined = records.join(people, on="person_id", how="left", maintain_order="left")
     first_overall = joined.select(
         pl.col("person_id").is_not_null() & pl.col("person_id").is_first_distinct()
+    ).to_series()
+    first_sale = joined.select(
+        pl.col("person_id").is_not_null()
+        & (pl.col("kind") == "sale")
+        & pl.struct("person_id", "kind").is_first_distinct()
     ).to_series()
     first_in_brand = joined.select(
         pl.col("person_id").is_not_null() & pl.struct("person_id", "brand_code").is_first_distinct()
@@ -322,7 +328,7 @@ def render_identities(
     )
     shown = joined.with_columns(
         _pattern=pattern,
-        _first=pl.lit(first_overall),
+        _first=pl.lit(first_overall) | pl.lit(first_sale),
         _first_brand=pl.lit(first_in_brand),
         _member=member_id,
     ).with_columns(

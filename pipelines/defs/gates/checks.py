@@ -1,6 +1,5 @@
 """Gate suites as Dagster asset checks. An error gate is blocking: publication waits on it."""
 
-
 import dagster as dg
 
 from pipelines.defs.gates.gx_duckdb import Suite, SuiteOutcome, validate

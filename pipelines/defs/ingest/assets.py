@@ -1,6 +1,5 @@
 """Raw assets: one per source, each ingesting its landing files into the raw and quarantine lakes."""
 
-
 import dagster as dg
 
 from pipelines.contracts import load_contract

@@ -1,6 +1,5 @@
 """The published marts: the one file analysts read, replaced only after every gate passed."""
 
-
 import dagster as dg
 
 from pipelines.defs.gates.checks import ERROR_GATES

@@ -4,7 +4,6 @@ Every run passes its whole partition window (start and end) to dbt as --vars, so
 backfill is one dbt invocation over the range, never one day silently standing for many.
 """
 
-
 import json
 import shutil
 import sys

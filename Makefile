@@ -1,0 +1,55 @@
+# yecai — set-up and everyday commands. A fresh machine needs only python3, pip and make:
+# the first target run creates .venv from uv.lock (uv itself comes from PyPI into .tools/).
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: help setup run test test-fast ui lint format contracts clean
+
+help:
+	@echo "make run        generate sample data, ingest, build, gate and publish (yecai demo)"
+	@echo "make test       the whole test suite (installs what it needs first)"
+	@echo "make test-fast  unit tests only"
+	@echo "make ui         Dagster UI on http://127.0.0.1:3000 for ./.yecai"
+	@echo "make lint       ruff lint and format check"
+	@echo "make contracts  regenerate dbt sources from data_contracts/"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(BIN)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+setup: $(BIN)/.synced
+
+run: setup
+	$(BIN)/yecai demo
+
+test: setup
+	$(BIN)/pytest
+
+test-fast: setup
+	$(BIN)/pytest tests/unit
+
+ui: setup
+	$(BIN)/yecai ui
+
+lint: setup
+	$(BIN)/ruff check pipelines tests
+	$(BIN)/ruff format --check pipelines tests
+
+format: setup
+	$(BIN)/ruff format pipelines tests
+	$(BIN)/ruff check --fix pipelines tests
+
+contracts: setup
+	$(BIN)/python -m pipelines.dbt_sources
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .yecai dbt_project/target

@@ -1,0 +1,59 @@
+"""Shared fixtures: a secret PII key, temporary homes, and generated extracts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pipelines.generate import GenerateRequest, GenerateSummary, generate
+from pipelines.settings import DEMO_ENV, HOME_ENV, PII_KEY_ENV, START_DATE_ENV, Settings
+
+TEST_PII_KEY = "test-key-0123456789abcdef-not-for-production"
+# Ten days spanning a month end, so wrong-period ledger postings have a month to land in;
+# long enough for an acute prescription to expire inside the window.
+GENERATED = GenerateRequest(start=date(2024, 3, 25), days=12, scale=0.05, seed=7, anomalies=0.01)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch, tmp_path_factory):
+    """Every test runs with a real (test) PII key, outside demo mode, with its own home."""
+    monkeypatch.setenv(PII_KEY_ENV, TEST_PII_KEY)
+    monkeypatch.delenv(DEMO_ENV, raising=False)
+    monkeypatch.delenv(START_DATE_ENV, raising=False)
+    monkeypatch.setenv(HOME_ENV, str(tmp_path_factory.mktemp("default-home")))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path_factory.mktemp("dagster-home")))
+
+
+@pytest.fixture
+def home(tmp_path) -> Settings:
+    settings = Settings(home=tmp_path / "home", start_date=date(2024, 1, 1))
+    settings.landing.mkdir(parents=True)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def generated_home(tmp_path_factory) -> tuple[Settings, GenerateSummary]:
+    """One generated home for the session (read it, copy it before changing it)."""
+    settings = Settings(home=tmp_path_factory.mktemp("generated") / "home")
+    summary = generate(settings.landing, settings.truth, GENERATED)
+    return settings, summary
+
+
+@pytest.fixture
+def generated_copy(generated_home, tmp_path) -> Settings:
+    source, _ = generated_home
+    settings = Settings(home=tmp_path / "home")
+    shutil.copytree(source.home, settings.home)
+    return settings
+
+
+def pii_key() -> bytes:
+    return os.environ[PII_KEY_ENV].encode()
+
+
+def repo_path(*parts: str) -> Path:
+    return Path(__file__).resolve().parents[1].joinpath(*parts)

@@ -1,0 +1,84 @@
+"""Great Expectations runs in DuckDB; the gate suite catches what it guards against."""
+
+import duckdb
+import great_expectations as gx
+import pytest
+
+from pipelines.defs.gates import gx_duckdb
+from pipelines.defs.gates.gx_duckdb import Expectation, Suite, validate
+from pipelines.defs.gates.suites import MARTS_SALES_MARGIN
+
+GOOD_ROWS = """
+    ('O1', 1, 100.00, 10.00, 0.00, 1.00, 89.00, 50.00, 39.00),
+    ('O1', 2, 20.00, 0.00, 0.00, 0.20, 19.80, 10.00, 9.80),
+    ('O2', 1, -20.00, 0.00, 0.00, -0.20, -19.80, -10.00, -9.80)
+"""
+COLUMNS = (
+    "order_id varchar, line_no integer, gross_sales decimal(18,2), "
+    "discount_amount decimal(18,2), points_redeemed_value decimal(18,2), "
+    "points_earned_value decimal(18,2), recognized_revenue decimal(18,2), cogs decimal(18,2), "
+    "gross_margin decimal(18,2)"
+)
+
+
+def _warehouse(path, extra_rows: str = "") -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        con.execute(f"create table marts.fct_sales_margin ({COLUMNS})")
+        con.execute(f"insert into marts.fct_sales_margin values {GOOD_ROWS} {extra_rows}")
+
+
+def test_upstream_duckdb_bug_is_still_there(tmp_path):
+    """GX issue #11579: without our fix, metrics on DuckDB come back empty.
+
+    When this test fails, upstream fixed the bug: delete install_duckdb_fix and this test.
+    """
+    _warehouse(tmp_path / "w.duckdb")
+    suite = Suite(
+        name="row_count",
+        query="select * from marts.fct_sales_margin",
+        expectations=(
+            Expectation(gx.expectations.ExpectTableRowCountToBeBetween(min_value=1), "rows"),
+        ),
+    )
+    original_install = gx_duckdb.install_duckdb_fix
+    try:
+        gx_duckdb.install_duckdb_fix = gx_duckdb.uninstall_duckdb_fix
+        gx_duckdb.uninstall_duckdb_fix()
+        broken = validate(tmp_path / "w.duckdb", suite)
+    finally:
+        gx_duckdb.install_duckdb_fix = original_install
+    assert not broken.passed and broken.outcomes[0].observed is None
+    fixed = validate(tmp_path / "w.duckdb", suite)
+    assert fixed.passed and fixed.outcomes[0].observed == 3
+
+
+def test_marts_gate_passes_on_good_rows_and_releases_the_file(tmp_path):
+    path = tmp_path / "w.duckdb"
+    _warehouse(path)
+    outcome = validate(path, MARTS_SALES_MARGIN)
+    assert outcome.passed, outcome.failed
+    # GX's engines are disposed: a read-write connection in this process works again.
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table probe as select 1")
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "failing_label", "unexpected"),
+    [
+        # both rows of a repeated key are reported
+        ("('O1', 1, 1.00, 0.00, 0.00, 0.00, 1.00, 0.00, 1.00)", "one row per order line", 2),
+        ("('O3', 1, 1.00, 0.00, 0.00, 0.00, 1.00, null, 1.00)", "cogs is never null", 1),
+        ("('O4', 1, 10.00, 0.00, 0.00, 0.00, 10.00, 4.00, 7.00)", "gross_margin = ", 1),
+    ],
+)
+def test_marts_gate_fails_on_the_fault_it_guards_against(
+    tmp_path, bad_row, failing_label, unexpected
+):
+    path = tmp_path / "w.duckdb"
+    _warehouse(path, f", {bad_row}")
+    outcome = validate(path, MARTS_SALES_MARGIN)
+    assert not outcome.passed
+    failed = [o for o in outcome.failed if o.label.startswith(failing_label)]
+    assert len(failed) == 1 and len(outcome.failed) == 1, outcome.failed
+    assert unexpected in (failed[0].unexpected_count, failed[0].observed)
