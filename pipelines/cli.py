@@ -99,9 +99,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return code
     print(f"ran in {time.perf_counter() - started:.1f}s")
     print(f"published marts: {settings.marts_db}")
-    print(
-        f'query them:      yecai --home {settings.home} sql "select * from fct_sales_margin limit 5"'
-    )
+    example = "select * from fct_sales_margin limit 5"
+    print(f'query them:      yecai --home {settings.home} sql "{example}"')
     print(f"Dagster UI:      yecai --home {settings.home} ui")
     _print_demo_summary(settings)
     return 0

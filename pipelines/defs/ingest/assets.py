@@ -1,4 +1,4 @@
-"""Raw assets: one per source, each ingesting its landing files into the raw and quarantine lakes."""
+"""Raw assets: one per source, ingesting landing files into the raw and quarantine lakes."""
 
 import dagster as dg
 
