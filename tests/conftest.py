@@ -57,3 +57,19 @@ def pii_key() -> bytes:
 
 def repo_path(*parts: str) -> Path:
     return Path(__file__).resolve().parents[1].joinpath(*parts)
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest(tmp_path_factory) -> Path:
+    """Parse the dbt project once (dbt reads YECAI_HOME while parsing)."""
+    from pipelines.defs.transform.dbt import prepare_manifest
+
+    previous = os.environ.get(HOME_ENV)
+    os.environ[HOME_ENV] = str(tmp_path_factory.mktemp("parse-home"))
+    try:
+        return prepare_manifest()
+    finally:
+        if previous is None:
+            os.environ.pop(HOME_ENV, None)
+        else:
+            os.environ[HOME_ENV] = previous

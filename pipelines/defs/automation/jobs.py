@@ -13,7 +13,6 @@ def automation_definitions(partitions: dg.PartitionsDefinition) -> dg.Definition
     job = dg.define_asset_job(
         MAIN_JOB,
         selection=dg.AssetSelection.all(),
-        partitions_def=partitions,
         executor_def=dg.in_process_executor,
         description="Ingest, build, gate and publish the selected business dates.",
     )

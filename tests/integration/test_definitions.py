@@ -1,0 +1,73 @@
+"""The Dagster code location: every asset, check and job a user relies on is there."""
+
+from datetime import date
+
+import dagster as dg
+import pytest
+
+from pipelines.defs import build_definitions
+from pipelines.defs.automation.jobs import MAIN_JOB
+from pipelines.settings import SOURCES, Settings
+
+
+@pytest.fixture
+def defs(dbt_manifest, tmp_path) -> dg.Definitions:
+    return build_definitions(Settings(home=tmp_path, start_date=date(2022, 7, 1)))
+
+
+def test_every_expected_asset_is_defined(defs):
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    expected = {
+        *(f"raw/{s}" for s in SOURCES),
+        *(f"quarantine/{s}" for s in SOURCES),
+        "staging/stg_sales__order_lines",
+        "staging/stg_inventory__snapshots",
+        "staging/stg_consultations__prescription_items",
+        "staging/stg_ledger__journal_lines",
+        "intermediate/int_inventory__location_costs",
+        "intermediate/int_inventory__group_costs",
+        "marts/fct_sales_margin",
+        "published/marts",
+        *(
+            f"reference/{seed}"
+            for seed in (
+                "brands",
+                "channels",
+                "stores",
+                "products",
+                "chart_of_accounts",
+                "marketing_budgets",
+            )
+        ),
+    }
+    assert expected <= keys
+
+
+def test_lineage_runs_from_landing_to_the_published_file(defs):
+    graph = defs.resolve_asset_graph()
+    staged = graph.get(dg.AssetKey(["staging", "stg_sales__order_lines"]))
+    assert dg.AssetKey(["raw", "sales"]) in staged.parent_keys
+    published = graph.get(dg.AssetKey(["published", "marts"]))
+    assert dg.AssetKey(["marts", "fct_sales_margin"]) in published.parent_keys
+
+
+def test_the_gate_blocks(defs):
+    graph = defs.resolve_asset_graph()
+    gate = dg.AssetCheckKey(
+        dg.AssetKey(["marts", "fct_sales_margin"]), "gate_marts_fct_sales_margin"
+    )
+    assert gate in graph.asset_check_keys
+    assert graph.get_check_spec(gate).blocking
+
+
+def test_partitions_and_backfills(defs):
+    job = defs.resolve_job_def(MAIN_JOB)
+    partitions = job.partitions_def
+    assert isinstance(partitions, dg.DailyPartitionsDefinition)
+    assert partitions.timezone == "Asia/Shanghai"
+    assert partitions.get_first_partition_key() == "2022-07-01"
+    graph = defs.resolve_asset_graph()
+    for key in (["raw", "sales"], ["marts", "fct_sales_margin"], ["published", "marts"]):
+        policy = graph.get(dg.AssetKey(key)).backfill_policy
+        assert policy == dg.BackfillPolicy.single_run(), key

@@ -1,0 +1,112 @@
+"""Find raw personal data: the values the sources delivered, and anything shaped like it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines import pii
+from pipelines.contracts import load_contract
+
+PATTERNS = {
+    "mobile": r"(?<![0-9])(\+?86[ -]?|0086[ -]?)?1[3-9][0-9]{9}(?![0-9])",
+    "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z.]{2,}",
+    "id_number": r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])",
+}
+# DuckDB's RE2 has no look-around: the same shapes, bounded by non-digits.
+SQL_PATTERNS = {
+    "mobile": r"(^|[^0-9])1[3-9][0-9]{9}([^0-9]|$)",
+    "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z.]{2,}",
+    "id_number": r"(^|[^0-9])[0-9]{17}[0-9Xx]([^0-9]|$)",
+}
+
+
+def raw_pii_values(landing: Path) -> set[str]:
+    """Every personal value delivered, as written and normalised (names: as written)."""
+    values: set[str] = set()
+    for source in ("sales", "consultations"):
+        columns = load_contract(source).pii_columns
+        for path in sorted((landing / source).rglob("*.csv")):
+            try:
+                frame = pl.read_csv(path, infer_schema=False)
+            except Exception:  # an injected unreadable file holds nothing new
+                continue
+            for column in columns:
+                if column.name not in frame.columns:
+                    continue
+                written = frame[column.name].drop_nulls()
+                normalised = pl.select(pii.normalise(column.pii_kind, pl.lit(written))).to_series()
+                values.update(v for v in written.to_list() if len(v.strip()) > 1)
+                values.update(v for v in normalised.drop_nulls().to_list() if len(v) > 1)
+    return values
+
+
+def text_findings(text: str, values: set[str]) -> list[str]:
+    found = [name for name, pattern in PATTERNS.items() if re.search(pattern, text)]
+    found += [f"value {v[:3]}…" for v in values if len(v) >= 6 and v in text]
+    return found
+
+
+def _relations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    return con.execute(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where data_type = 'VARCHAR' order by 1, 2, 3"
+    ).fetchall()
+
+
+def duckdb_findings(con: duckdb.DuckDBPyConnection, values: set[str]) -> list[str]:
+    """(schema.table.column: what) for every VARCHAR column holding raw personal data."""
+    con.execute(
+        "create or replace temp table pii_values as select unnest($1::varchar[]) as v",
+        [sorted(values)],
+    )
+    findings = []
+    for schema, table, column in _relations(con):
+        if schema == "temp" or table == "pii_values":
+            continue
+        name = f'"{schema}"."{table}"."{column}"'
+        source = f'"{schema}"."{table}"'
+        exact = con.execute(
+            f'select count(*) from {source} where "{column}" in (select v from pii_values)'
+        ).fetchone()[0]
+        if exact:
+            findings.append(f"{name}: {exact} delivered value(s)")
+        if column.endswith("_token"):
+            bad = con.execute(
+                f"""select count(*) from {source} where "{column}" is not null
+                    and not regexp_full_match("{column}", '[0-9a-f]{{64}}')"""
+            ).fetchone()[0]
+            if bad:
+                findings.append(f"{name}: {bad} value(s) that are not tokens")
+            continue
+        for kind, pattern in SQL_PATTERNS.items():
+            shaped = con.execute(
+                f"""select count(*) from {source} where regexp_matches("{column}", '{pattern}')"""
+            ).fetchone()[0]
+            if shaped:
+                findings.append(f"{name}: {shaped} value(s) shaped like a {kind}")
+    return findings
+
+
+def database_findings(path: Path, values: set[str]) -> list[str]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return duckdb_findings(con, values)
+
+
+def lake_findings(lake: Path, values: set[str]) -> list[str]:
+    findings = []
+    with duckdb.connect() as con:
+        for zone in ("raw", "quarantine"):
+            for folder in sorted((lake / zone).glob("*")):
+                files = sorted(folder.rglob("*.parquet"))
+                if not files:
+                    continue
+                con.execute(
+                    f'create or replace table "{zone}_{folder.name}" as '
+                    f"select * from read_parquet({[str(f) for f in files]}, union_by_name = true)"
+                )
+        findings = duckdb_findings(con, values)
+    return findings
