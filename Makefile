@@ -38,7 +38,7 @@ test-fast: setup
 	$(BIN)/pytest tests/unit
 
 ui: setup
-	$(BIN)/yecai ui
+	$(BIN)/yecai ui $(if $(YECAI_PII_KEY),,--demo)
 
 lint: setup
 	$(BIN)/ruff check pipelines tests

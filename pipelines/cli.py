@@ -149,8 +149,12 @@ def cmd_sql(args: argparse.Namespace) -> int:
 def cmd_ui(args: argparse.Namespace) -> int:
     from pipelines.defs.transform.dbt import prepare_manifest
     from pipelines.orchestrate import ensure_instance_home
+    from pipelines.pii import resolve_key
 
+    if args.demo:
+        os.environ[DEMO_ENV] = "1"
     settings = _settings(args)
+    resolve_key(settings.demo)  # runs launched from the UI need the key too
     settings.export_env()
     ensure_instance_home(settings)
     prepare_manifest()
@@ -239,6 +243,9 @@ def parser() -> argparse.ArgumentParser:
     ui = commands.add_parser("ui", help="start the Dagster UI for this home on 127.0.0.1")
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument(
+        "--demo", action="store_true", help="runs from the UI may use the public demo key"
+    )
     ui.set_defaults(handler=cmd_ui)
     return root
 

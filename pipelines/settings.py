@@ -59,6 +59,7 @@ class Settings:
         """Make child processes (dbt, the Dagster code server) see this home and start date."""
         os.environ[HOME_ENV] = str(self.home)
         os.environ[START_DATE_ENV] = self.start_date.isoformat()
+        os.environ["DBT_LOG_PATH"] = str(self.logs / "dbt")
         if self.demo:
             os.environ[DEMO_ENV] = "1"
 
@@ -105,3 +106,8 @@ class Settings:
     @property
     def logs(self) -> Path:
         return self.home / "logs"
+
+    @property
+    def dbt_target(self) -> Path:
+        """dbt's artifacts of each run (manifest, run_results), kept with the home."""
+        return self.home / "dbt" / "target"

@@ -16,9 +16,11 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.defs.automation.partitions import window_days
+from pipelines.defs.resources import YecaiResource
 from pipelines.settings import DBT_PROJECT_DIR
 
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
+KEEP_TARGETS = 20
 
 
 @cache
@@ -54,6 +56,13 @@ def prepare_manifest() -> Path:
     return manifest
 
 
+def prune_targets(targets: Path, keep: int = KEEP_TARGETS) -> None:
+    """Keep the artifacts of the latest runs only (each holds a full manifest)."""
+    runs = sorted((p for p in targets.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in runs[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 class YecaiTranslator(DagsterDbtTranslator):
     """Lake sources are the raw assets; models are keyed and grouped by their layer."""
 
@@ -85,10 +94,16 @@ def transform_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions
         backfill_policy=dg.BackfillPolicy.single_run(),
         name="dbt_warehouse",
     )
-    def dbt_warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    def dbt_warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource, yecai: YecaiResource):
         window = dbt_vars(context)
         context.log.info(f"dbt build for {window['start_date']} .. {window['end_date']}")
-        yield from dbt.cli(["build", "--vars", json.dumps(window)], context=context).stream()
+        targets = yecai.settings().dbt_target
+        yield from dbt.cli(
+            ["build", "--vars", json.dumps(window)],
+            context=context,
+            target_path=targets / context.run.run_id,
+        ).stream()
+        prune_targets(targets)
 
     return dg.Definitions(
         assets=[dbt_warehouse],
