@@ -17,6 +17,8 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.durable import fsync_path
+
 PARQUET_SUFFIX = ".parquet"
 
 
@@ -26,14 +28,6 @@ def partition_dir(root: Path, source: str, day: date) -> Path:
 
 def lake_file_name(landing_file_name: str) -> str:
     return landing_file_name + PARQUET_SUFFIX
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def recover_partition(final: Path, lake: Path) -> None:
@@ -60,7 +54,7 @@ def replace_partition(
             frame.write_parquet(path, compression="zstd", statistics=True)
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
-        _fsync_dir(staging)
+        fsync_path(staging)
         final.parent.mkdir(parents=True, exist_ok=True)
         trash = lake / ".trash"
         trash.mkdir(exist_ok=True)
@@ -68,7 +62,7 @@ def replace_partition(
         if final.exists():
             final.rename(old)
         staging.rename(final)
-        _fsync_dir(final.parent)
+        fsync_path(final.parent)
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

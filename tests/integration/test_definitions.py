@@ -71,3 +71,18 @@ def test_partitions_and_backfills(defs):
     for key in (["raw", "sales"], ["marts", "fct_sales_margin"], ["published", "marts"]):
         policy = graph.get(dg.AssetKey(key)).backfill_policy
         assert policy == dg.BackfillPolicy.single_run(), key
+
+
+def test_publishing_alone_refuses_without_its_gates(defs, tmp_path):
+    """Dagster skips a blocked asset only inside the same run: the step checks itself."""
+    job = dg.define_asset_job("publish_only", selection=[dg.AssetKey(["published", "marts"])])
+    publish_only = dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def(
+        "publish_only"
+    )
+    with dg.instance_for_test() as instance:
+        result = publish_only.execute_in_process(
+            instance=instance, partition_key="2024-03-01", raise_on_error=False
+        )
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert "did not pass in this run" in failure.event_specific_data.user_failure_data.description

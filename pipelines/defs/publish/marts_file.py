@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.durable import fsync_path
+
 MARTS_SCHEMA = "marts"
 
 
@@ -22,14 +24,6 @@ MARTS_SCHEMA = "marts"
 class Publication:
     path: Path
     tables: dict[str, int]  # table → rows
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def mart_tables(build_db: Path) -> list[str]:
@@ -59,9 +53,9 @@ def publish(build_db: Path, marts_db: Path) -> Publication:
                 counts[table] = con.execute(f'select count(*) from main."{table}"').fetchone()[0]
             con.execute("detach build")
             con.execute("checkpoint")
-        _fsync(staging)
+        fsync_path(staging)
         os.replace(staging, marts_db)
-        _fsync(marts_db.parent)
+        fsync_path(marts_db.parent)
     finally:
         for leftover in (staging, staging.with_name(staging.name + ".wal")):
             leftover.unlink(missing_ok=True)
