@@ -14,7 +14,8 @@ def _build(path, revenue: str) -> None:
         for schema in ("marts", "staging", "audit"):
             con.execute(f"create schema if not exists {schema}")
         con.execute(
-            f"create or replace table marts.fct_sales_margin as select {revenue}::decimal(18,2) as revenue"
+            "create or replace table marts.fct_sales_margin as "
+            f"select {revenue}::decimal(18,2) as revenue"
         )
         con.execute("create or replace table audit.ingest_files as select 'x' as file_name")
         con.execute("create or replace view staging.stg as select 1 as one")
