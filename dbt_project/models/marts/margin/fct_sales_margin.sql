@@ -4,8 +4,12 @@
         incremental_strategy='window_replace',
         window_column='business_date',
         on_schema_change='fail',
+        post_hook=[
+            "{% if is_incremental() %}{{ rekey_merged_customers(this) }}{% endif %}"
+        ],
     )
 }}
+-- depends_on: {{ ref('customer_key_merges') }}
 
 with
 
@@ -16,6 +20,12 @@ sales_lines as (
 
 products as (
     select sku, category from {{ ref('products') }}
+),
+
+customers as (
+    select record_id as order_id, customer_key
+    from {{ ref('int_identity__record_keys') }}
+    where record_source = 'sales'
 ),
 
 store_costs as (
@@ -60,6 +70,7 @@ signed as (
         lines.*,
         {{ line_sign('lines.line_type') }} as sign,
         products.category,
+        customers.customer_key,
         coalesce(lines.store_unit_cost, lines.group_unit_cost) as resolved_unit_cost,
         case
             when lines.store_unit_cost is not null then 'STORE_SNAPSHOT'
@@ -68,6 +79,7 @@ signed as (
         end as cost_source
     from with_group_cost as lines
     left join products on lines.sku = products.sku
+    left join customers on lines.order_id = customers.order_id
 ),
 
 amounts as (
@@ -79,6 +91,7 @@ amounts as (
         brand_code,
         channel_code,
         store_id,
+        customer_key,
         sku,
         category,
         line_type,
@@ -107,8 +120,7 @@ final as (
         brand_code,
         channel_code,
         store_id,
-        {#- Identity resolution fills this in the customer models (not yet built). -#}
-        cast(null as varchar) as customer_key,
+        customer_key,
         sku,
         category,
         line_type,
