@@ -2,7 +2,8 @@
     Incremental strategy `window_replace`: the run's partition window is replaced whole.
     Rows of the window are deleted and the model's rows for the window inserted, so a
     re-run never duplicates rows and a row that disappeared upstream disappears here too.
-    The model names its partition column with config(window_column=...).
+    The model names its partition column with config(window_column=...), and with
+    config(window_grain='month') replaces whole months from the window's first month.
     DuckDB: delete + insert in one transaction. Spark would use insert_overwrite on the
     business_date partitions (see dbt_project/README.md).
 -#}
@@ -14,7 +15,7 @@
     {%- set column = config.require('window_column') -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ arg_dict['target_relation'] }}
-    where {{ in_window(column) }};
+    where {{ in_window(column, config.get('window_grain', 'day')) }};
 
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}

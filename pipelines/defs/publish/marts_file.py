@@ -50,7 +50,7 @@ def publish(build_db: Path, marts_db: Path) -> Publication:
                 con.execute(
                     f'create table main."{table}" as select * from build.{MARTS_SCHEMA}."{table}"'
                 )
-                counts[table] = con.execute(f'select count(*) from main."{table}"').fetchone()[0]
+                [(counts[table],)] = con.execute(f'select count(*) from main."{table}"').fetchall()
             con.execute("detach build")
             con.execute("checkpoint")
         fsync_path(staging)

@@ -106,6 +106,8 @@ amounts as (
         cast(sign * discount_amount as decimal(18, 2)) as discount_amount,
         cast(sign * {{ points_value('points_redeemed') }} as decimal(18, 2)) as points_redeemed_value,
         cast(sign * {{ points_value('points_earned') }} as decimal(18, 2)) as points_earned_value,
+        cast(sign * net_amount as decimal(18, 2)) as net_amount,
+        cast(sign * tax_amount as decimal(18, 2)) as tax_amount,
         cast(resolved_unit_cost as decimal(18, 4)) as unit_cost,
         cast(round(sign * quantity * coalesce(resolved_unit_cost, 0), 2) as decimal(18, 2)) as cogs
     from signed
@@ -140,7 +142,9 @@ final as (
         campaign_id,
         prescription_id,
         trace_code,
-        payment_status
+        payment_status,
+        net_amount,
+        tax_amount
     from amounts
 )
 

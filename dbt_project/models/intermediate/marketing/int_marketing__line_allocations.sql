@@ -1,0 +1,67 @@
+{{ config(materialized='ephemeral') }}
+{#-
+    A campaign's month of expense (6601) allocated to the lines attributed to it, by their
+    share of the campaign-month's recognised revenue (费用分摊). Exact in cents: each line
+    gets floor(expense × share), and the remainder goes to the line with the most revenue,
+    so allocations add up to the expense. Covers whole months from the window's first
+    month: one new day changes every share in its month.
+-#}
+with
+
+lines as (
+    select
+        order_id,
+        line_no,
+        campaign_id,
+        cast({{ dbt.date_trunc('month', 'business_date') }} as date) as month_start,
+        {{ to_cents('recognized_revenue') }} as revenue_cents
+    from {{ ref('fct_sales_margin') }}
+    where campaign_id is not null and {{ in_window('business_date', grain='month') }}
+),
+
+expense as (
+    select campaign_id, month_start, {{ to_cents('actual_expense') }} as expense_cents
+    from {{ ref('int_marketing__campaign_expense') }}
+),
+
+shares as (
+    select
+        lines.*,
+        expense.expense_cents,
+        sum(lines.revenue_cents) over (
+            partition by lines.campaign_id, lines.month_start
+        ) as campaign_revenue_cents,
+        row_number() over (
+            partition by lines.campaign_id, lines.month_start
+            order by lines.revenue_cents desc, lines.order_id, lines.line_no
+        ) as share_rank
+    from lines
+    inner join expense
+        on lines.campaign_id = expense.campaign_id and lines.month_start = expense.month_start
+),
+
+floored as (
+    select
+        *,
+        case when campaign_revenue_cents > 0
+            then {{ int_divide('expense_cents * revenue_cents', 'campaign_revenue_cents') }}
+            else 0
+        end as floor_cents
+    from shares
+),
+
+final as (
+    select
+        order_id,
+        line_no,
+        campaign_id,
+        month_start,
+        floor_cents + case
+            when share_rank = 1 and campaign_revenue_cents > 0
+                then expense_cents - sum(floor_cents) over (partition by campaign_id, month_start)
+            else 0
+        end as allocated_cents
+    from floored
+)
+
+select * from final
