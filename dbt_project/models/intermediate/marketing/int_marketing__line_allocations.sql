@@ -1,4 +1,3 @@
-{{ config(materialized='ephemeral') }}
 {#-
     A campaign's month of expense (6601) allocated to the lines attributed to it, by their
     share of the campaign-month's recognised revenue (费用分摊). Exact in cents: each line
