@@ -28,7 +28,19 @@ def test_every_expected_asset_is_defined(defs):
         "intermediate/int_inventory__location_costs",
         "intermediate/int_inventory__group_costs",
         "marts/fct_sales_margin",
+        "marts/fct_margin_daily",
+        "marts/customer_profile",
+        "marts/customer_key_merges",
+        "marts/recon_sales_ledger",
+        "marts/recon_breaks",
+        "marts/points_liability",
+        "marts/points_interbrand_settlement",
+        "marts/marketing_budget_vs_actual",
+        "marts/compliance_rx_violations",
+        "marts/compliance_traceability",
+        "intermediate/int_identity__identifier_keys",
         "published/marts",
+        "reports/dbt_docs",
         *(
             f"reference/{seed}"
             for seed in (

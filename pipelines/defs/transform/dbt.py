@@ -21,6 +21,7 @@ from pipelines.settings import DBT_PROJECT_DIR
 
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 KEEP_TARGETS = 20
+DBT_DOCS = dg.AssetKey(["reports", "dbt_docs"])
 
 
 @cache
@@ -98,14 +99,43 @@ def transform_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions
         window = dbt_vars(context)
         context.log.info(f"dbt build for {window['start_date']} .. {window['end_date']}")
         targets = yecai.settings().dbt_target
+        # dbt unit tests are the test suite's (tests/integration/test_dbt.py), not the run's:
+        # they check the SQL, not the data, and need relations the first run creates.
         yield from dbt.cli(
-            ["build", "--vars", json.dumps(window)],
+            ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(window)],
             context=context,
             target_path=targets / context.run.run_id,
         ).stream()
         prune_targets(targets)
 
+    @dg.asset(
+        key=DBT_DOCS,
+        deps=[dg.AssetKey(["marts", "fct_sales_margin"])],
+        group_name="reports",
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        kinds={"dbt"},
+        description="dbt docs of the warehouse (models, columns, lineage) as one static page.",
+    )
+    def dbt_docs(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, yecai: YecaiResource
+    ) -> dg.MaterializeResult:
+        settings = yecai.settings()
+        build_target = settings.dbt_target / context.run.run_id
+        # Reuse the manifest this run's build compiled: only the catalog is queried.
+        reuse = (build_target / "manifest.json").exists()
+        args = ["docs", "generate", "--static", *(["--no-compile"] if reuse else [])]
+        target = build_target if reuse else settings.dbt_target / f"docs-{context.run.run_id}"
+        dbt.cli(args, target_path=target).wait()
+        published = settings.reports / "dbt-docs"
+        published.mkdir(parents=True, exist_ok=True)
+        for name in ("static_index.html", "index.html", "manifest.json", "catalog.json"):
+            shutil.copyfile(target / name, published / name)
+        return dg.MaterializeResult(
+            metadata={"page": dg.MetadataValue.path(str(published / "static_index.html"))}
+        )
+
     return dg.Definitions(
-        assets=[dbt_warehouse],
+        assets=[dbt_warehouse, dbt_docs],
         resources={"dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable())},
     )
