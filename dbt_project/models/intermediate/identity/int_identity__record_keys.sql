@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 {#- The customer of every record (sales order, consultation) that shows an identifier. -#}
 with
 

@@ -1,3 +1,11 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='window_replace',
+        window_column='snapshot_date',
+        on_schema_change='fail',
+    )
+}}
 {#- The group-wide cost of a sku on a snapshot date: the cost at the location holding the
     most stock that day (ties: the first location_id), a real moving-average cost rather
     than a computed average, so it stays an exact DECIMAL. -#}
@@ -5,6 +13,7 @@ with
 
 location_costs as (
     select * from {{ ref('int_inventory__location_costs') }}
+    where {{ in_window('snapshot_date') }}
 ),
 
 ranked as (

@@ -1,9 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='window_replace',
+        window_column='snapshot_date',
+        on_schema_change='fail',
+    )
+}}
 {#- One moving-average unit cost per snapshot date, location and sku. The extract repeats
     a location's cost on each of its batches; a test checks the batches agree. -#}
 with
 
 snapshots as (
     select * from {{ ref('stg_inventory__snapshots') }}
+    where {{ in_window('snapshot_date') }}
 ),
 
 location_costs as (

@@ -25,38 +25,20 @@ record_keys as (
     select * from {{ ref('int_identity__record_keys') }}
 ),
 
-sales_contacts as (
-    select
-        record_keys.customer_key,
-        sales.business_date,
-        sales.order_ts as seen_ts,
-        sales.customer_phone_masked as phone_masked,
-        sales.customer_email_masked as email_masked,
-        sales.customer_name_masked as name_masked
-    from {{ ref('stg_sales__order_lines') }} as sales
-    inner join record_keys
-        on record_keys.record_source = 'sales' and record_keys.record_id = sales.order_id
-),
-
-consultations as (
-    select
-        record_keys.customer_key,
-        items.consultation_id,
-        items.business_date,
-        items.consult_ts as seen_ts,
-        items.patient_phone_masked as phone_masked,
-        cast(null as varchar) as email_masked,
-        items.patient_name_masked as name_masked
-    from {{ ref('stg_consultations__prescription_items') }} as items
-    inner join record_keys
-        on record_keys.record_source = 'consultations'
-        and record_keys.record_id = items.consultation_id
-),
-
 contacts as (
-    select customer_key, seen_ts, phone_masked, email_masked, name_masked from sales_contacts
-    union all
-    select customer_key, seen_ts, phone_masked, email_masked, name_masked from consultations
+    select
+        record_keys.customer_key,
+        records.record_source,
+        records.record_id,
+        records.business_date,
+        records.seen_ts,
+        records.phone_masked,
+        records.email_masked,
+        records.name_masked
+    from {{ ref('int_identity__records') }} as records
+    inner join record_keys
+        on records.record_source = record_keys.record_source
+        and records.record_id = record_keys.record_id
 ),
 
 latest_contact as (
@@ -126,9 +108,10 @@ points as (
 consultation_counts as (
     select
         customer_key,
-        count(distinct consultation_id) as consultation_count,
+        count(*) as consultation_count,
         max(business_date) as last_consultation_date
-    from consultations
+    from contacts
+    where record_source = 'consultations'
     group by customer_key
 ),
 
