@@ -7,13 +7,21 @@
     cast('{{ var("end_date") }}' as date)
 {%- endmacro %}
 
-{#- First day of the window's first month: models whose figures depend on the whole month
-    (marketing allocation by revenue share) recompute from there (look-back). -#}
+{#- Models whose figures depend on the whole month (marketing allocation by revenue share)
+    recompute the whole months their window touches. -#}
 {% macro month_window_start() -%}
     cast({{ dbt.date_trunc('month', window_start()) }} as date)
 {%- endmacro %}
 
+{% macro month_window_end() -%}
+    cast({{ dbt.last_day(window_end(), 'month') }} as date)
+{%- endmacro %}
+
+{#- grain 'month': the whole months the window touches, first day to last. -#}
 {% macro in_window(column, grain='day') -%}
-    {{ column }} between {{ month_window_start() if grain == 'month' else window_start() }}
-        and {{ window_end() }}
+    {%- if grain == 'month' -%}
+        {{ column }} between {{ month_window_start() }} and {{ month_window_end() }}
+    {%- else -%}
+        {{ column }} between {{ window_start() }} and {{ window_end() }}
+    {%- endif -%}
 {%- endmacro %}

@@ -1,3 +1,11 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='window_replace',
+        window_column='posting_date',
+        on_schema_change='fail',
+    )
+}}
 {#- What the books hold, per posting and reconciliation measure: revenue 6001 (credit −
     debit), COGS 6401 (debit − credit), points liability 2203 (credit − debit),
     receivables 1122 (debit − credit). -#}
@@ -5,7 +13,7 @@ with
 
 journal_lines as (
     select * from {{ ref('stg_ledger__journal_lines') }}
-    where account_code in ('6001', '6401', '2203', '1122')
+    where account_code in ('6001', '6401', '2203', '1122') and {{ in_window('posting_date') }}
 ),
 
 final as (

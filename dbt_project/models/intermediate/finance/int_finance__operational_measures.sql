@@ -5,17 +5,19 @@ lines as (
     select * from {{ ref('fct_sales_margin') }}
 ),
 
+{#- grouped by date and brand too (an order has one of each) so that a date filter on this
+    view reaches the lines before they are summed -#}
 per_order as (
     select
         order_id as source_doc_id,
-        min(business_date) as business_date,
-        min(brand_code) as brand_code,
+        business_date,
+        brand_code,
         sum(recognized_revenue) as revenue,
         sum(cogs) as cogs,
         sum(points_earned_value - points_redeemed_value) as points_liability,
         sum(net_amount + tax_amount) as receivables
     from lines
-    group by order_id
+    group by order_id, business_date, brand_code
 ),
 
 final as (

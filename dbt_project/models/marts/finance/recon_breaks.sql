@@ -6,16 +6,46 @@
     - WRONG_PERIOD: postings in another month than the order's business date
       (ledger_other_period_amount; ledger_amount is what was posted in the right month);
     - AMOUNT_MISMATCH: both sides in the same period, amounts differ.
-    Built over all history each run (documents can be posted months later).
+    Incremental by document: a run recomputes every document it touches (ordered or posted
+    in its window) from that document's whole history, so a posting that arrives months
+    later updates the order's break. Documents that tie out leave a marker row (no
+    break_type) that replaces their old breaks and is then removed.
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='source_doc_id',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where break_type is null",
+    )
+}}
 with
+
+{% if is_incremental() %}
+touched as (
+    select source_doc_id from {{ ref('int_finance__operational_measures') }}
+    where {{ in_window('business_date') }}
+    union
+    select source_doc_id from {{ ref('int_finance__ledger_measures') }}
+    where {{ in_window('posting_date') }}
+),
+{% else %}
+touched as (
+    select source_doc_id from {{ ref('int_finance__operational_measures') }}
+    union
+    select source_doc_id from {{ ref('int_finance__ledger_measures') }}
+),
+{% endif %}
 
 operations as (
     select * from {{ ref('int_finance__operational_measures') }}
+    where source_doc_id in (select source_doc_id from touched)
 ),
 
 ledger as (
     select * from {{ ref('int_finance__ledger_measures') }}
+    where source_doc_id in (select source_doc_id from touched)
 ),
 
 posted_documents as (
@@ -108,7 +138,24 @@ amount_mismatch as (
     where ledger_total = ledger_same_period and operational_amount <> ledger_total
 ),
 
+{#- a full rebuild starts empty: markers are only needed to replace earlier rows -#}
+tied_out as (
+    select
+        touched.source_doc_id,
+        cast(null as date) as business_date,
+        cast(null as varchar) as brand_code,
+        cast(null as varchar) as break_type,
+        cast(null as varchar) as measure,
+        cast(0 as decimal(18, 2)) as operational_amount,
+        cast(0 as decimal(18, 2)) as ledger_amount,
+        cast(0 as decimal(18, 2)) as ledger_other_period_amount
+    from touched
+    where {{ 'true' if is_incremental() else 'false' }}
+),
+
 breaks as (
+    select * from tied_out
+    union all
     select * from missing_in_ledger
     union all
     select * from missing_in_operations

@@ -1,0 +1,80 @@
+"""Two known customers turn out to be one: the survivor keeps its key, the merge is logged,
+and the earlier order lines move to the survivor."""
+
+from datetime import date
+
+import duckdb
+import pytest
+
+from pipelines.orchestrate import run_window
+from pipelines.settings import PII_KEY_ENV, Settings
+from tests.conftest import TEST_PII_KEY
+from tests.unit.test_ingest import csv_bytes, deliver, sale
+
+pytestmark = pytest.mark.slow
+DAY1, DAY2 = date(2024, 3, 1), date(2024, 3, 2)
+NO_CONTACT = {"customer_phone": "", "customer_email": "", "customer_id_number": "", "member_id": ""}
+
+
+def _order(order_id: str, day: date, **contact) -> dict:
+    return sale(order_id=order_id, order_ts=f"{day}T10:00:00+08:00", **{**NO_CONTACT, **contact})
+
+
+def test_a_merge_keeps_the_first_seen_key_and_rekeys_history(tmp_path, dbt_manifest, monkeypatch):
+    monkeypatch.setenv(PII_KEY_ENV, TEST_PII_KEY)
+    settings = Settings(home=tmp_path / "home", start_date=date(2024, 1, 1))
+    # Day 1: an in-store buyer gives a phone, an online buyer an e-mail: two customers.
+    deliver(
+        settings,
+        "pos.csv",
+        csv_bytes(
+            [
+                _order("KDK202403010000001", DAY1, customer_phone="13812345678"),
+                _order("KDK202403010000002", DAY1, customer_email="li.lei@example.com"),
+            ]
+        ),
+        day=DAY1,
+    )
+    assert run_window(settings, DAY1, DAY1).exit_code == 0
+
+    def keys() -> dict[str, str]:
+        with duckdb.connect(str(settings.marts_db), read_only=True) as con:
+            return dict(
+                con.execute("select order_id, customer_key from fct_sales_margin").fetchall()
+            )
+
+    first = keys()
+    phone_key = first["KDK202403010000001"]
+    email_key = first["KDK202403010000002"]
+    assert phone_key != email_key
+
+    # Day 2: one order shows both: they were one person all along.
+    deliver(
+        settings,
+        "pos.csv",
+        csv_bytes(
+            [
+                _order(
+                    "KDK202403020000001",
+                    DAY2,
+                    customer_phone="+86 138 1234 5678",
+                    customer_email="LI.LEI@example.com",
+                ),
+            ]
+        ),
+        day=DAY2,
+    )
+    outcome = run_window(settings, DAY2, DAY2)
+    assert outcome.exit_code == 0, outcome.details
+
+    # Both identifiers were first seen the same day: the anchor is the first by text,
+    # "email:<token>" before "phone:<token>", so the e-mail customer survives.
+    after = keys()
+    assert set(after.values()) == {email_key}
+    with duckdb.connect(str(settings.marts_db), read_only=True) as con:
+        merges = con.execute(
+            "select retired_customer_key, survivor_customer_key, merged_on from customer_key_merges"
+        ).fetchall()
+        profiles = con.execute("select customer_key, order_count from customer_profile").fetchall()
+    assert merges == [(phone_key, email_key, DAY2)]
+    assert profiles == [(email_key, 3)]
