@@ -51,3 +51,18 @@ def test_every_business_rule_unit_test_passes(tmp_path, dbt_manifest):
         "identity_merge_keeps_the_earlier_anchor_and_moves_the_other_person",
     ):
         assert statuses.get(rule) == "pass", rule
+
+
+def test_no_view_depends_on_the_run_window(dbt_manifest):
+    """A view keeps the SQL of the run that created it: if it read the window vars, a later
+    partial build (a subset of dbt assets from the UI) would read a stale window."""
+    manifest = json.loads(dbt_manifest.read_text())
+    window_words = ("in_window", "window_start", "window_end", "start_date", "end_date")
+    offenders = [
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and node["config"]["materialized"] in ("view", "ephemeral", "table")
+        and any(word in node["raw_code"] for word in window_words)
+    ]
+    assert offenders == []

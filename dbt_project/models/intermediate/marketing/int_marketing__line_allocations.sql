@@ -2,8 +2,8 @@
     A campaign's month of expense (6601) allocated to the lines attributed to it, by their
     share of the campaign-month's recognised revenue (费用分摊). Exact in cents: each line
     gets floor(expense × share), and the remainder goes to the line with the most revenue,
-    so allocations add up to the expense. Covers whole months from the window's first
-    month: one new day changes every share in its month.
+    so allocations add up to the expense. A view over every month, with no window of its
+    own: fct_margin_daily filters the months it rebuilds.
 -#}
 with
 
@@ -15,7 +15,7 @@ lines as (
         cast({{ dbt.date_trunc('month', 'business_date') }} as date) as month_start,
         {{ to_cents('recognized_revenue') }} as revenue_cents
     from {{ ref('fct_sales_margin') }}
-    where campaign_id is not null and {{ in_window('business_date', grain='month') }}
+    where campaign_id is not null
 ),
 
 expense as (

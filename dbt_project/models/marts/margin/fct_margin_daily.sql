@@ -17,6 +17,7 @@ lines as (
 
 allocations as (
     select order_id, line_no, allocated_cents from {{ ref('int_marketing__line_allocations') }}
+    where {{ in_window('month_start', grain='month') }}
 ),
 
 lines_with_marketing as (
