@@ -60,6 +60,10 @@ def query(settings: Settings, sql: str) -> pl.DataFrame:
         return con.sql(sql).pl()
 
 
+def rows(settings: Settings, sql: str) -> set[tuple]:
+    return set(query(settings, sql).iter_rows())
+
+
 def truth(settings: Settings, family: str) -> pl.DataFrame:
     return pl.read_parquet(settings.truth / "defects.parquet").filter(pl.col("family") == family)
 
@@ -91,11 +95,7 @@ def test_recon_breaks_are_the_injected_ledger_defects_and_nothing_else(pipeline_
         expected.add(
             (order_id, "AMOUNT_MISMATCH" if order_id in loaded else "MISSING_IN_OPERATIONS")
         )
-    found = set(
-        query(
-            pipeline_home, "select distinct source_doc_id, break_type from marts.recon_breaks"
-        ).iter_rows()
-    )
+    found = rows(pipeline_home, "select distinct source_doc_id, break_type from marts.recon_breaks")
     assert found == expected
 
 
@@ -128,10 +128,8 @@ def test_rx_violations_are_exactly_the_injected_ones(pipeline_home):
         "QUANTITY_EXCEEDED",
         "PHARMACY_LICENSE_INVALID",
     }
-    found = set(
-        query(
-            pipeline_home, "select order_id, line_no, reason from marts.compliance_rx_violations"
-        ).iter_rows()
+    found = rows(
+        pipeline_home, "select order_id, line_no, reason from marts.compliance_rx_violations"
     )
     assert found == expected
 
@@ -140,10 +138,8 @@ def test_traceability_issues_are_exactly_the_injected_ones(pipeline_home):
     expected = set(
         truth(pipeline_home, "TRACE").select("order_id", "line_no", "expected").iter_rows()
     )
-    found = set(
-        query(
-            pipeline_home, "select order_id, line_no, issue from marts.compliance_traceability"
-        ).iter_rows()
+    found = rows(
+        pipeline_home, "select order_id, line_no, issue from marts.compliance_traceability"
     )
     assert found == expected
 

@@ -102,6 +102,12 @@ opening as (
     where debit_ranges.range_end > coalesce(earned_total.earned_points, 0)
 ),
 
+allocations as (
+    select * from matched
+    union all
+    select * from opening
+),
+
 final as (
     select
         customer_key,
@@ -112,18 +118,7 @@ final as (
         earned_brand_code,
         credit_date,
         cast(points as bigint) as points
-    from matched
-    union all
-    select
-        customer_key,
-        order_id,
-        line_no,
-        debit_date,
-        redeemed_brand_code,
-        earned_brand_code,
-        credit_date,
-        cast(points as bigint) as points
-    from opening
+    from allocations
 )
 
 select * from final
