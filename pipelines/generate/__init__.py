@@ -20,6 +20,7 @@ import polars as pl
 
 from pipelines.generate.catalog import load_catalog
 from pipelines.generate.defects import (
+    MATERIAL_SHARE,
     DefectLog,
     choose_over_budget,
     inject_ledger_defects,
@@ -192,7 +193,20 @@ def generate(landing: Path, truth: Path, request: GenerateRequest) -> GenerateSu
         [sales_journals(costed), marketing_journals(rng, catalog, days, over_budget)],
         how="diagonal_relaxed",
     )
-    postings = inject_ledger_defects(log, postings, orders, days)
+    # Defects that reach the books land on ordinary orders: a missing posting for a car
+    # would be a material break, and a normal day must still reconcile within tolerance.
+    revenue = pl.col("gross_cents") - pl.col("discount_cents")
+    brand_day = costed.group_by("brand_code", "business_date").agg(revenue.sum().alias("_day"))
+    order_share = (
+        costed.group_by("order_id", "brand_code", "business_date")
+        .agg(revenue.sum().alias("_order"))
+        .join(brand_day, on=["brand_code", "business_date"])
+        .select("order_id", (pl.col("_order") / pl.col("_day")).alias("day_share"), "_day")
+    )
+    small_orders = orders.join(order_share, on="order_id").filter(
+        pl.col("day_share") <= MATERIAL_SHARE
+    )
+    postings = inject_ledger_defects(log, postings, small_orders, days)
     ledger = number_journals(postings)
 
     returned = returns["original_order_id"].implode()
@@ -204,6 +218,7 @@ def generate(landing: Path, truth: Path, request: GenerateRequest) -> GenerateSu
         & ~pl.col("sku").is_in(rx_skus)
         & ~pl.col("order_key").is_in(list(log.touched_orders))
         & ~pl.col("order_id").is_in(returned)
+        & pl.col("order_id").is_in(small_orders["order_id"].implode())
     )
     sales_text = render_sales(sales_frame, identities).with_columns(sales_frame["_eligible"])
     sales_text = inject_row_defects(

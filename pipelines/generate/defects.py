@@ -32,6 +32,8 @@ from pipelines.generate.inventory import (
     schedule,
 )
 
+# Largest share of its brand-day's revenue an order carrying a ledger defect may have.
+MATERIAL_SHARE = 0.001
 RX_REASONS = [
     "PRESCRIPTION_EXPIRED",
     "PHARMACY_LICENSE_INVALID",
@@ -460,7 +462,7 @@ def inject_ledger_defects(
             for kind, ids in chosen.items()
         ]
     ).join(
-        eligible.select("order_id", "order_key", "business_date"),
+        eligible.select("order_id", "order_key", "business_date", "_day"),
         on="order_id",
         maintain_order="left",
     )
@@ -471,7 +473,9 @@ def inject_ledger_defects(
     revenue = postings.filter(
         (pl.col("account_code") == "6001") & (pl.col("credit_cents") > 0)
     ).select(pl.col("source_doc_id").alias("order_id"), pl.col("credit_cents").alias("_revenue"))
-    size = pl.Series(rng.integers(100, 5_001, len(picks)))
+    # A wrong amount of CNY 1-50, never more than the order's share allows.
+    cap = (picks["_day"] * MATERIAL_SHARE).cast(pl.Int64).clip(lower_bound=1)
+    size = pl.Series(np.minimum(rng.integers(100, 5_001, len(picks)), cap.to_numpy()))
     lower = pl.Series(rng.random(len(picks)) < 0.5)
     picks = (
         picks.join(revenue, on="order_id", how="left", maintain_order="left")

@@ -64,13 +64,21 @@ def test_lineage_runs_from_landing_to_the_published_file(defs):
     assert dg.AssetKey(["marts", "fct_sales_margin"]) in published.parent_keys
 
 
-def test_the_gate_blocks(defs):
+def test_error_gates_block_and_warn_gates_do_not(defs):
     graph = defs.resolve_asset_graph()
-    gate = dg.AssetCheckKey(
-        dg.AssetKey(["marts", "fct_sales_margin"]), "gate_marts_fct_sales_margin"
-    )
-    assert gate in graph.asset_check_keys
-    assert graph.get_check_spec(gate).blocking
+
+    def spec(asset: list[str], gate: str) -> dg.AssetCheckSpec:
+        return graph.get_check_spec(dg.AssetCheckKey(dg.AssetKey(asset), gate))
+
+    for source in ("stg_sales__order_lines", "stg_ledger__journal_lines"):
+        assert spec(["staging", source], "gate_raw").blocking
+    for mart in ("fct_sales_margin", "customer_profile", "recon_breaks"):
+        assert spec(["marts", mart], "gate_pii").blocking
+        assert spec(["marts", mart], "gate_integrity").blocking
+    assert spec(["marts", "fct_sales_margin"], "gate_completeness").blocking
+    assert spec(["marts", "recon_sales_ledger"], "gate_reconciliation").blocking
+    assert not spec(["marts", "recon_sales_ledger"], "gate_reconciliation_minor").blocking
+    assert not spec(["marts", "compliance_rx_violations"], "gate_rx_compliance").blocking
 
 
 def test_partitions_and_backfills(defs):

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no phoning home, no network at run time
 
 import great_expectations as gx
@@ -28,6 +30,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.execution_engine import sqlalchemy_execution_engine as _engine
 
 _ORIGINAL_EXECUTE_QUERY = _engine.SqlAlchemyExecutionEngine.execute_query
+DOCS_SITE = "gates"
 
 
 def _execute_query_fetched(self, query):
@@ -82,47 +85,155 @@ class SuiteOutcome:
         return [o for o in self.outcomes if not o.passed]
 
 
+def _samples(details: dict) -> list[str]:
+    """A few failing values or rows: what the UI shows to explain a failure."""
+    values = details.get("partial_unexpected_list") or []
+    rows = (details.get("details") or {}).get("unexpected_rows") or []
+    return [str(v) for v in (values or rows)[:5]]
+
+
 def _outcome(expectation: Expectation, result) -> ExpectationOutcome:
     details = result.result or {}
     error = None
-    for info in (result.exception_info or {}).values():
-        if isinstance(info, dict) and info.get("raised_exception"):
-            error = str(info.get("exception_message"))[:300]
-    if result.exception_info and result.exception_info.get("raised_exception"):
-        error = str(result.exception_info.get("exception_message"))[:300]
+    info = result.exception_info or {}
+    if info.get("raised_exception"):
+        error = str(info.get("exception_message"))[:300]
+    for nested in info.values():
+        if isinstance(nested, dict) and nested.get("raised_exception"):
+            error = str(nested.get("exception_message"))[:300]
+    observed = details.get("observed_value")
+    unexpected = details.get("unexpected_count")
+    if (
+        unexpected is None
+        and isinstance(observed, int)
+        and "unexpected_rows" in str(result.expectation_config.type)
+    ):
+        unexpected = observed
     return ExpectationOutcome(
         label=expectation.label,
         expectation_type=result.expectation_config.type,
         passed=bool(result.success),
-        observed=details.get("observed_value"),
-        unexpected_count=details.get("unexpected_count"),
-        sample=[str(v) for v in (details.get("partial_unexpected_list") or [])[:5]],
+        observed=observed,
+        unexpected_count=unexpected,
+        sample=_samples(details),
         error=error,
     )
 
 
-def validate(database: Path, suite: Suite) -> SuiteOutcome:
-    """Run a suite against a DuckDB file, read-only, every metric computed by DuckDB."""
-    install_duckdb_fix()
-    context = gx.get_context(mode="ephemeral")
+def _context(gx_root: Path | None, docs_dir: Path | None):
+    if gx_root is None:
+        context = gx.get_context(mode="ephemeral")
+    else:
+        context = gx.get_context(mode="file", project_root_dir=str(gx_root))
+        site = {
+            "class_name": "SiteBuilder",
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs_dir),
+            },
+        }
+        if DOCS_SITE in context.get_site_names():
+            context.update_data_docs_site(DOCS_SITE, site)
+        else:
+            context.add_data_docs_site(DOCS_SITE, site)
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    source = context.data_sources.add_sql(
+    return context
+
+
+def validate_all(
+    database: Path,
+    suites: list[Suite],
+    *,
+    gx_root: Path | None = None,
+    docs_dir: Path | None = None,
+    run_name: str = "adhoc",
+) -> list[SuiteOutcome]:
+    """Run suites against a DuckDB file, read-only, every metric computed by DuckDB.
+
+    With ``gx_root`` and ``docs_dir`` the results are kept in a file context and rendered
+    as Data Docs (one Checkpoint, one docs update).
+    """
+    install_duckdb_fix()
+    context = _context(gx_root, docs_dir)
+    source = context.data_sources.add_or_update_sql(
         name="warehouse", connection_string=f"duckdb:///{database}?access_mode=READ_ONLY"
     )
     try:
-        batch = source.add_query_asset(name=suite.name, query=suite.query)
-        definition = batch.add_batch_definition_whole_table("whole")
-        gx_suite = context.suites.add(gx.ExpectationSuite(name=suite.name))
-        by_id = {}
-        for expectation in suite.expectations:
-            # A fresh copy per run: GX gives an expectation its id when a suite adopts it.
-            added = gx_suite.add_expectation(copy.deepcopy(expectation.gx_expectation))
-            by_id[added.id] = expectation
-        run = context.validation_definitions.add(
-            gx.ValidationDefinition(name=suite.name, data=definition, suite=gx_suite)
-        ).run(result_format={"result_format": "SUMMARY"})
-        outcomes = [_outcome(by_id[r.expectation_config.id], r) for r in run.results]
-        return SuiteOutcome(suite=suite.name, passed=bool(run.success), outcomes=outcomes)
+        definitions, by_id = [], {}
+        for suite in suites:
+            batch = source.add_query_asset(name=suite.name, query=suite.query)
+            gx_suite = context.suites.add_or_update(gx.ExpectationSuite(name=suite.name))
+            for expectation in suite.expectations:
+                # A fresh copy per run: GX gives an expectation its id when a suite adopts it.
+                added = gx_suite.add_expectation(copy.deepcopy(expectation.gx_expectation))
+                by_id[added.id] = expectation
+            definitions.append(
+                context.validation_definitions.add_or_update(
+                    gx.ValidationDefinition(
+                        name=suite.name,
+                        data=batch.add_batch_definition_whole_table("whole"),
+                        suite=gx_suite,
+                    )
+                )
+            )
+        actions = [gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=[DOCS_SITE])]
+        checkpoint = gx.Checkpoint(
+            name="yecai_gates",
+            validation_definitions=definitions,
+            actions=actions if gx_root is not None else [],
+            result_format={"result_format": "SUMMARY"},
+        )
+        if gx_root is not None:
+            checkpoint = context.checkpoints.add_or_update(checkpoint)
+        result = checkpoint.run(run_id=gx.RunIdentifier(run_name=run_name))
+        by_suite = {run.suite_name: run for run in result.run_results.values()}
+        outcomes = []
+        for suite in suites:
+            run = by_suite[suite.name]
+            outcomes.append(
+                SuiteOutcome(
+                    suite=suite.name,
+                    passed=bool(run.success),
+                    outcomes=[_outcome(by_id[r.expectation_config.id], r) for r in run.results],
+                )
+            )
     finally:
         source.get_execution_engine().engine.dispose()
         source.get_engine().dispose()
+    _add_row_samples(database, suites, outcomes)
+    return outcomes
+
+
+def _add_row_samples(database: Path, suites: list[Suite], outcomes: list[SuiteOutcome]) -> None:
+    """A few rows of each failed row query: the keys a person needs to look at. (GX gives
+    rows only in its COMPLETE format, which would fetch every failing value.)"""
+    failed = []
+    for suite, suite_outcome in zip(suites, outcomes, strict=True):
+        by_label = {expectation.label: expectation for expectation in suite.expectations}
+        for outcome in suite_outcome.failed:
+            expectation = by_label[outcome.label]
+            if (
+                not outcome.sample
+                and not outcome.error
+                and hasattr(expectation.gx_expectation, "unexpected_rows_query")
+            ):
+                failed.append((suite, expectation, outcome))
+    if not failed:
+        return
+    with duckdb.connect(str(database), read_only=True) as con:
+        for suite, expectation, outcome in failed:
+            query = (
+                expectation.gx_expectation.unexpected_rows_query.replace(
+                    "{batch}", f"({suite.query})"
+                )
+                .replace("{{", "{")
+                .replace("}}", "}")
+            )
+            rows = con.sql(f"select * from ({query}) limit 5").fetchall()
+            outcome.sample = [str(row) for row in rows]
+
+
+def validate(database: Path, suite: Suite) -> SuiteOutcome:
+    """One suite, nothing kept: for tests and ad-hoc checks."""
+    return validate_all(database, [suite])[0]

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipelines.defs.gates.checks import ERROR_GATES
+from pipelines.defs.gates.checks import required_gates
 from pipelines.defs.publish.marts_file import publish
 from pipelines.defs.resources import YecaiResource
 
@@ -24,14 +24,10 @@ def _gate_evaluations(context: dg.AssetExecutionContext) -> dict[dg.AssetCheckKe
     return passed
 
 
-def required_gates() -> list[dg.AssetCheckKey]:
-    return [dg.AssetCheckKey(asset, f"gate_{suite.name}") for suite, asset in ERROR_GATES]
-
-
 def publish_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions:
     @dg.asset(
         key=PUBLISHED_MARTS,
-        deps=[asset for _, asset in ERROR_GATES],
+        deps=sorted({key.asset_key for key in required_gates()}, key=str),
         group_name="published",
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
