@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help setup run test test-fast ui lint format contracts clean
+.PHONY: help setup browser run test test-fast ui lint format contracts clean
 
 help:
 	@echo "make run        generate sample data, ingest, build, gate and publish (yecai demo)"
@@ -28,10 +28,19 @@ $(BIN)/.synced: $(UV) pyproject.toml uv.lock
 
 setup: $(BIN)/.synced
 
+# The report's browser test drives Debian's chromium (a test tool's own browser download
+# would fail here). Installed once, with apt, when it is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
 run: setup
 	$(BIN)/yecai demo
 
-test: setup
+test: setup browser
 	$(BIN)/pytest
 
 test-fast: setup

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -73,3 +73,33 @@ def dbt_manifest(tmp_path_factory) -> Path:
             os.environ.pop(HOME_ENV, None)
         else:
             os.environ[HOME_ENV] = previous
+
+
+LAST_DAY = GENERATED.start + timedelta(days=GENERATED.days - 1)
+
+
+def run_windows(settings: Settings, windows) -> None:
+    """Run the pipeline in process over each (start, end); every run must publish."""
+    from pipelines.orchestrate import run_window
+
+    previous = os.environ.get(PII_KEY_ENV)
+    os.environ[PII_KEY_ENV] = TEST_PII_KEY
+    try:
+        for start, end in windows:
+            outcome = run_window(settings, start, end)
+            assert outcome.exit_code == 0, outcome.message + "\n" + "\n".join(outcome.details)
+    finally:
+        if previous is None:
+            os.environ.pop(PII_KEY_ENV, None)
+        else:
+            os.environ[PII_KEY_ENV] = previous
+
+
+@pytest.fixture(scope="session")
+def pipeline_home(generated_home, tmp_path_factory, dbt_manifest) -> Settings:
+    """The generated extracts ingested, built, gated and published in one run."""
+    source, _ = generated_home
+    settings = Settings(home=tmp_path_factory.mktemp("pipeline") / "home")
+    shutil.copytree(source.home, settings.home)
+    run_windows(settings, [(GENERATED.start, LAST_DAY)])
+    return settings

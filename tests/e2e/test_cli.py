@@ -1,8 +1,10 @@
 """The `yecai` command as users run it: demo, run (exit codes), sql."""
 
 import os
+import shutil
 import subprocess
 import sys
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -82,36 +84,92 @@ def three_days(tmp_path) -> Settings:
     return settings
 
 
-def test_run_exit_codes_and_marts_unchanged_on_failure(three_days):
-    home = three_days.home
-    first = yecai(home, "run", "--start", "2024-06-03")
+READER = """
+import sys, time, duckdb, pathlib
+con = duckdb.connect(sys.argv[1], read_only=True)
+query = "select count(*) from fct_sales_margin"
+before = con.execute(query).fetchall()[0][0]
+pathlib.Path(sys.argv[2]).write_text("ready")
+while not pathlib.Path(sys.argv[3]).exists():
+    time.sleep(0.2)
+    con.execute(query).fetchall()  # keeps reading while runs replace the file
+print(before, con.execute(query).fetchall()[0][0])
+"""
+
+
+def test_error_gates_stop_publication_and_readers_keep_their_snapshot(three_days, tmp_path):
+    home, landing = three_days.home, three_days.landing
+    day1, day2, day3 = "2024-06-03", "2024-06-04", "2024-06-05"
+    first = yecai(home, "run", "--start", day1)
     assert first.returncode == 0, first.stderr
-    assert "published" in first.stdout
     published = three_days.marts_db.read_bytes()
 
-    # A broken mart row (outside the next window) must stop the next publication.
+    # An analyst's open connection, held across every run below.
+    ready, stop = tmp_path / "ready", tmp_path / "stop"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(three_days.marts_db), str(ready), str(stop)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    for _ in range(100):
+        if ready.exists():
+            break
+        time.sleep(0.2)
+
+    # Faults for day 2: the ledger's file never came; the inventory snapshot quarantines a few
+    # percent of its rows; a raw phone number sits in a row of day 1's built marts.
+    ledger_day = landing / "ledger" / day2
+    saved = tmp_path / "saved"
+    shutil.copytree(landing, saved)
+    shutil.rmtree(ledger_day)
+    spiky = Settings(home=tmp_path / "spiky")
+    generate(
+        spiky.landing,
+        spiky.truth,
+        GenerateRequest(start=date(2024, 6, 3), days=3, scale=0.03, anomalies=0.2),
+    )
+    shutil.rmtree(landing / "inventory" / day2)
+    shutil.copytree(spiky.landing / "inventory" / day2, landing / "inventory" / day2)
     with duckdb.connect(str(three_days.build_db)) as con:
         con.execute(
-            "insert into marts.fct_sales_margin select * from marts.fct_sales_margin limit 1"
+            "update marts.fct_sales_margin set trace_code = '13812345678' where rowid = ("
+            "select min(rowid) from marts.fct_sales_margin where business_date = ?)",
+            [day1],
         )
-    gated = yecai(home, "run", "--start", "2024-06-04")
+    gated = yecai(home, "run", "--start", day2)
     assert gated.returncode == 1, gated.stderr
     assert "failed before publishing" in gated.stderr
-    assert "unique_combination_fct_sales_margin_order_id__line_no" in gated.stderr
+    for gate, why in (
+        ("gate_raw", "every business date delivered"),
+        ("gate_raw", "quarantine rate"),
+        ("gate_reconciliation", "revenue or COGS difference"),
+        ("gate_pii", "no phone"),
+    ):
+        assert any(gate in line and why in line for line in gated.stderr.splitlines()), gated.stderr
+    assert "13812345678" not in gated.stderr
     assert three_days.marts_db.read_bytes() == published
-    with duckdb.connect(str(three_days.build_db)) as con:
-        con.execute("delete from marts.fct_sales_margin where business_date = '2024-06-03'")
 
-    # An unreadable file is bad input: exit 2, the file named, nothing published.
-    bad = three_days.landing / "sales" / "2024-06-05" / "kids_pos_20240605.csv"
+    # Bad input is exit 2: a file the source sent in GBK.
+    bad = landing / "sales" / day3 / "kids_pos_20240605.csv"
     rows = bad.read_bytes().count(b"\n") - 1
     gbk = bad.read_bytes().decode().encode("gb18030")
     bad.write_bytes(gbk)
-    write_control(bad, gbk, rows)  # the source's own control file for what it sent
-    broken = yecai(home, "run", "--start", "2024-06-05")
+    write_control(bad, gbk, rows)
+    broken = yecai(home, "run", "--start", day3)
     assert broken.returncode == 2, broken.stderr
     assert "kids_pos_20240605.csv" in broken.stderr and "not UTF-8" in broken.stderr
     assert three_days.marts_db.read_bytes() == published
+
+    # Faults fixed: the sources re-deliver; day 1 is rebuilt with the days after it.
+    shutil.rmtree(landing)
+    shutil.copytree(saved, landing)
+    fixed = yecai(home, "run", "--start", day1, "--end", day3)
+    assert fixed.returncode == 0, fixed.stderr
+    stop.write_text("stop")
+    before, after = (int(n) for n in reader.communicate(timeout=60)[0].split())
+    assert before == after  # the open connection kept reading its snapshot, without error
+    with duckdb.connect(str(three_days.marts_db), read_only=True) as con:
+        assert con.execute("select count(*) from fct_sales_margin").fetchall()[0][0] > before
 
 
 def test_run_refuses_without_a_pii_key_or_with_a_bad_window(three_days):

@@ -1,7 +1,6 @@
 """The marts on generated data: every injected defect is found, with the right label, and
 nothing else; identity resolution matches the generator's truth."""
 
-import os
 import shutil
 from datetime import timedelta
 
@@ -9,9 +8,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.orchestrate import run_window
-from pipelines.settings import PII_KEY_ENV, Settings
-from tests.conftest import GENERATED, TEST_PII_KEY
+from pipelines.settings import Settings
+from tests.conftest import GENERATED, LAST_DAY, run_windows
 
 pytestmark = pytest.mark.slow
 
@@ -28,31 +26,6 @@ MARTS = {
     "compliance_rx_violations",
     "compliance_traceability",
 }
-LAST_DAY = GENERATED.start + timedelta(days=GENERATED.days - 1)
-
-
-def _run(settings: Settings, windows) -> None:
-    previous = os.environ.get(PII_KEY_ENV)
-    os.environ[PII_KEY_ENV] = TEST_PII_KEY
-    try:
-        for start, end in windows:
-            outcome = run_window(settings, start, end)
-            assert outcome.exit_code == 0, outcome.message + "\n" + "\n".join(outcome.details)
-    finally:
-        if previous is None:
-            os.environ.pop(PII_KEY_ENV, None)
-        else:
-            os.environ[PII_KEY_ENV] = previous
-
-
-@pytest.fixture(scope="session")
-def pipeline_home(generated_home, tmp_path_factory, dbt_manifest) -> Settings:
-    """The generated extracts ingested, built, gated and published in one run."""
-    source, _ = generated_home
-    settings = Settings(home=tmp_path_factory.mktemp("pipeline") / "home")
-    shutil.copytree(source.home, settings.home)
-    _run(settings, [(GENERATED.start, LAST_DAY)])
-    return settings
 
 
 def query(settings: Settings, sql: str) -> pl.DataFrame:
@@ -188,7 +161,7 @@ def test_marts_do_not_depend_on_how_history_was_run(pipeline_home, tmp_path):
     settings = Settings(home=tmp_path / "home")
     shutil.copytree(pipeline_home.landing, settings.landing)
     split = GENERATED.start + timedelta(days=4)
-    _run(
+    run_windows(
         settings,
         [
             (GENERATED.start, split),

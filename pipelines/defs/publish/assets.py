@@ -2,26 +2,43 @@
 
 import dagster as dg
 
+from pipelines.defs.automation.partitions import window_days
 from pipelines.defs.gates.checks import required_gates
 from pipelines.defs.publish.marts_file import publish
+from pipelines.defs.publish.report import write_daily_reports
 from pipelines.defs.resources import YecaiResource
 
 PUBLISHED_MARTS = dg.AssetKey(["published", "marts"])
+DAILY_REPORT = dg.AssetKey(["reports", "daily"])
 
 
 class GateNotPassed(Exception):
     pass
 
 
-def _gate_evaluations(context: dg.AssetExecutionContext) -> dict[dg.AssetCheckKey, bool]:
+def _evaluations(context: dg.AssetExecutionContext) -> list:
     records = context.instance.get_records_for_run(
         context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ).records
-    passed: dict[dg.AssetCheckKey, bool] = {}
-    for record in records:
-        evaluation = record.event_log_entry.dagster_event.event_specific_data
-        passed[evaluation.asset_check_key] = evaluation.passed
-    return passed
+    return [record.event_log_entry.dagster_event.event_specific_data for record in records]
+
+
+def _gate_evaluations(context: dg.AssetExecutionContext) -> dict[dg.AssetCheckKey, bool]:
+    return {e.asset_check_key: e.passed for e in _evaluations(context)}
+
+
+def gate_summary(context: dg.AssetExecutionContext) -> str:
+    """One line for the report: which warnings this run's gates raised."""
+    warnings = sorted(
+        {
+            e.check_name
+            for e in _evaluations(context)
+            if not e.passed and e.severity == dg.AssetCheckSeverity.WARN
+        }
+    )
+    return "All error gates passed" + (
+        f"; warnings: {', '.join(warnings)}." if warnings else "; no warnings."
+    )
 
 
 def publish_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions:
@@ -60,4 +77,26 @@ def publish_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions:
             }
         )
 
-    return dg.Definitions(assets=[published_marts])
+    @dg.asset(
+        key=DAILY_REPORT,
+        deps=[PUBLISHED_MARTS],
+        group_name="reports",
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        kinds={"html"},
+        description="reports/daily/<date>.html for each day published: the business-finance "
+        "daily report (业财日报).",
+    )
+    def daily_report(context: dg.AssetExecutionContext, yecai: YecaiResource):
+        settings = yecai.settings()
+        paths = write_daily_reports(
+            settings.marts_db, settings.reports, window_days(context), gate_summary(context)
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "reports": dg.MetadataValue.int(len(paths)),
+                "latest": dg.MetadataValue.path(str(paths[-1])),
+            }
+        )
+
+    return dg.Definitions(assets=[published_marts, daily_report])

@@ -1,0 +1,313 @@
+"""The daily business-finance report (业财日报): reports/daily/<date>.html.
+
+Static HTML made from the published marts after each publication: margin and contribution
+margin by brand over the last 30 days, reconciliation by brand and measure, compliance
+counts by reason, points liability and inter-brand settlement, marketing budget vs actual.
+Every figure also stands in a table cell with data-key and data-value attributes (the
+exact decimal), so a reader can copy it and a test can compare it with the marts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from html import escape
+from pathlib import Path
+
+import duckdb
+
+from pipelines.defs.publish.charts import bar_chart, line_chart
+
+TREND_DAYS = 30
+STYLE = """
+body { font-family: "Noto Sans CJK SC", "PingFang SC", Arial, sans-serif; margin: 24px;
+       color: #222; max-width: 980px; }
+h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 32px; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
+th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+.MATCHED { background: #e6f4ea; } .WITHIN_TOLERANCE { background: #fff8e1; }
+.BREAK { background: #fdecea; } .note { color: #666; font-size: 12px; }
+"""
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    html: str
+
+
+def _cell(key: str, value) -> str:
+    if value is None:
+        return f'<td data-key="{escape(key)}" data-value="">–</td>'
+    shown = f"{value:,.2f}" if isinstance(value, Decimal | float) else f"{value:,}"
+    return f'<td data-key="{escape(key)}" data-value="{value}">{shown}</td>'
+
+
+def _flag(key: str, value: bool) -> str:
+    return f'<td data-key="{escape(key)}" data-value="{value}">{"yes" if value else "no"}</td>'
+
+
+def _table(table_id: str, header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join(f"<tr>{''.join(row)}</tr>" for row in rows)
+    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _margin(con: duckdb.DuckDBPyConnection, day: date) -> Section:
+    start = day - timedelta(days=TREND_DAYS - 1)
+    daily = con.execute(
+        """select business_date, brand_code, sum(gross_margin), sum(contribution_margin)
+           from fct_margin_daily where business_date between ? and ?
+           group by 1, 2 order by 1, 2""",
+        [start, day],
+    ).fetchall()
+    brands = sorted({brand for _, brand, _, _ in daily})
+    dates = sorted({d for d, _, _, _ in daily})
+    by = {(d, b): (gm, cm) for d, b, gm, cm in daily}
+    labels = [d.strftime("%m-%d") for d in dates]
+    gross = line_chart(
+        "Gross margin by brand (毛利)",
+        labels,
+        {b: [float(by.get((d, b), (0, 0))[0]) for d in dates] for b in brands},
+    )
+    contribution = line_chart(
+        "Contribution margin by brand (贡献毛利)",
+        labels,
+        {b: [float(by.get((d, b), (0, 0))[1]) for d in dates] for b in brands},
+    )
+    today = con.execute(
+        """select brand_code, sum(recognized_revenue), sum(gross_margin),
+               sum(allocated_marketing), sum(contribution_margin)
+           from fct_margin_daily where business_date = ? group by 1 order by 1""",
+        [day],
+    ).fetchall()
+    rows = [
+        [f"<td>{escape(brand)}</td>"]
+        + [
+            _cell(f"margin:{brand}:{name}", value)
+            for name, value in zip(
+                (
+                    "recognized_revenue",
+                    "gross_margin",
+                    "allocated_marketing",
+                    "contribution_margin",
+                ),
+                values,
+                strict=True,
+            )
+        ]
+        for brand, *values in today
+    ]
+    table = _table(
+        "margin",
+        [
+            "brand",
+            "recognised revenue",
+            "gross margin",
+            "allocated marketing",
+            "contribution margin",
+        ],
+        rows,
+    )
+    return Section("Margin and contribution margin (毛利与贡献毛利)", gross + contribution + table)
+
+
+def _reconciliation(con: duckdb.DuckDBPyConnection, day: date) -> Section:
+    rows = con.execute(
+        """select brand_code, measure, operational_amount, ledger_amount, difference, status
+           from recon_sales_ledger where business_date = ? order by 1, 2""",
+        [day],
+    ).fetchall()
+    body = [
+        [
+            f"<td>{escape(brand)}</td>",
+            f"<td>{escape(measure)}</td>",
+            _cell(f"recon:{brand}:{measure}:operational", operational),
+            _cell(f"recon:{brand}:{measure}:ledger", ledger),
+            _cell(f"recon:{brand}:{measure}:difference", difference),
+            f'<td class="{status}" data-key="recon:{brand}:{measure}:status" '
+            f'data-value="{status}">{status}</td>',
+        ]
+        for brand, measure, operational, ledger, difference, status in rows
+    ]
+    statuses = ("MATCHED", "WITHIN_TOLERANCE", "BREAK")
+    brands = sorted({r[0] for r in rows})
+    chart = bar_chart(
+        "Reconciliation status by brand (业财对账)",
+        brands,
+        {s: [sum(1 for r in rows if r[0] == b and r[5] == s) for b in brands] for s in statuses},
+    )
+    table = _table(
+        "reconciliation",
+        ["brand", "measure", "operations", "ledger", "difference", "status"],
+        body,
+    )
+    return Section("Reconciliation (业财对账)", chart + table)
+
+
+def _compliance(con: duckdb.DuckDBPyConnection, day: date) -> Section:
+    start = day - timedelta(days=TREND_DAYS - 1)
+    counts = con.execute(
+        """select 'rx' as mart, reason, count(*) from compliance_rx_violations
+           where business_date between ? and ? group by 1, 2
+           union all
+           select 'trace', issue, count(*) from compliance_traceability
+           where business_date between ? and ? group by 1, 2
+           order by 1, 2""",
+        [start, day, start, day],
+    ).fetchall()
+    labels = [reason for _, reason, _ in counts]
+    chart = (
+        bar_chart(
+            f"Compliance issues, last {TREND_DAYS} days",
+            labels,
+            {"lines": [float(n) for _, _, n in counts]},
+        )
+        if counts
+        else ""
+    )
+    table = _table(
+        "compliance",
+        ["reason", "lines"],
+        [
+            [f"<td>{escape(reason)}</td>", _cell(f"compliance:{mart}:{reason}", n)]
+            for mart, reason, n in counts
+        ],
+    )
+    note = f'<p class="note">{start} to {day}: prescription-drug and traceability issues.</p>'
+    return Section("Compliance (处方药与一物一码)", note + chart + table)
+
+
+def _points(con: duckdb.DuckDBPyConnection, day: date) -> Section:
+    liability = con.execute(
+        """select brand_code, points_outstanding, liability_value from (
+               select *, row_number() over (
+                   partition by brand_code order by business_date desc) as latest
+               from points_liability where business_date <= ?)
+           where latest = 1 order by 1""",
+        [day],
+    ).fetchall()
+    period = day.strftime("%Y-%m")
+    settlement = con.execute(
+        """select earned_brand_code, redeemed_brand_code, points, settlement_value
+           from points_interbrand_settlement where period = ? and is_interbrand
+           order by settlement_value desc, 1, 2""",
+        [period],
+    ).fetchall()
+    chart = (
+        bar_chart(
+            "Points liability by brand (积分负债)",
+            [b for b, _, _ in liability],
+            {"liability (CNY)": [float(v) for _, _, v in liability]},
+        )
+        if liability
+        else ""
+    )
+    liability_table = _table(
+        "points_liability",
+        ["brand", "points outstanding", "liability (CNY)"],
+        [
+            [
+                f"<td>{escape(b)}</td>",
+                _cell(f"points:{b}:outstanding", p),
+                _cell(f"points:{b}:liability", v),
+            ]
+            for b, p, v in liability
+        ],
+    )
+    settlement_table = _table(
+        "settlement",
+        ["earned at", "spent at", "points", "settlement (CNY)"],
+        [
+            [
+                f"<td>{escape(e)}</td>",
+                f"<td>{escape(r)}</td>",
+                _cell(f"settlement:{e}:{r}:points", p),
+                _cell(f"settlement:{e}:{r}:value", v),
+            ]
+            for e, r, p, v in settlement
+        ],
+    )
+    return Section(
+        "Loyalty points (积分通兑)",
+        chart + liability_table + f"<h3>Inter-brand settlement, {period}</h3>" + settlement_table,
+    )
+
+
+def _marketing(con: duckdb.DuckDBPyConnection, day: date) -> Section:
+    period = day.strftime("%Y-%m")
+    rows = con.execute(
+        """select campaign_id, brand_code, budget_amount, actual_expense, attributed_revenue,
+               roi, is_over_budget
+           from marketing_budget_vs_actual where period = ? order by 1""",
+        [period],
+    ).fetchall()
+    chart = (
+        bar_chart(
+            f"Marketing budget vs actual, {period} (三算合一)",
+            [r[0].split("-")[1] for r in rows],
+            {"budget": [float(r[2]) for r in rows], "actual": [float(r[3]) for r in rows]},
+        )
+        if rows
+        else ""
+    )
+    table = _table(
+        "marketing",
+        [
+            "campaign",
+            "brand",
+            "budget",
+            "actual expense",
+            "attributed revenue",
+            "ROI",
+            "over budget",
+        ],
+        [
+            [
+                f"<td>{escape(c)}</td>",
+                f"<td>{escape(b)}</td>",
+                _cell(f"marketing:{c}:budget", bud),
+                _cell(f"marketing:{c}:actual", act),
+                _cell(f"marketing:{c}:revenue", rev),
+                _cell(f"marketing:{c}:roi", roi),
+                _flag(f"marketing:{c}:over", over),
+            ]
+            for c, b, bud, act, rev, roi, over in rows
+        ],
+    )
+    return Section("Marketing (营销费用)", chart + table)
+
+
+def write_daily_reports(
+    marts_db: Path, reports: Path, days: list[date], gate_summary: str = ""
+) -> list[Path]:
+    """Render the report of each day from the published file; returns their paths."""
+    published = f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
+    paths = []
+    with duckdb.connect(str(marts_db), read_only=True) as con:
+        for day in days:
+            sections = [
+                build(con, day)
+                for build in (_margin, _reconciliation, _compliance, _points, _marketing)
+            ]
+            body = "".join(f"<h2>{escape(s.title)}</h2>{s.html}" for s in sections)
+            html = (
+                '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+                f"<title>业财日报 {day}</title><style>{STYLE}</style></head><body>"
+                f"<h1>业财日报 Business-finance daily report — {day}</h1>"
+                f'<p class="note">From {escape(marts_db.name)}, published {published}. '
+                f"{escape(gate_summary)}</p>{body}</body></html>"
+            )
+            paths.append(_write_atomically(reports / "daily" / f"{day.isoformat()}.html", html))
+    return paths
+
+
+def _write_atomically(target: Path, text: str) -> Path:
+    """A reader opening the report never sees half of it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(".html.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(target)
+    return target
