@@ -102,6 +102,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     example = "select * from fct_sales_margin limit 5"
     print(f'query them:      yecai --home {settings.home} sql "{example}"')
     print(f"Dagster UI:      yecai --home {settings.home} ui")
+    print(f"daily report:    {settings.reports / 'daily' / f'{end}.html'}")
+    print(f"gate results:    {settings.reports / 'gates' / 'index.html'}")
+    print(f"dbt docs:        {settings.reports / 'dbt-docs' / 'index.html'}")
     _print_demo_summary(settings)
     return 0
 

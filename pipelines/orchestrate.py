@@ -81,24 +81,32 @@ def _root_cause(error) -> str:
     return f"{error.cls_name}: {error.message.strip()}"
 
 
-def _failures(result: dg.ExecuteInProcessResult) -> tuple[bool, list[str]]:
-    """(bad input?, one line per failed step or gate)."""
-    bad_input, lines = False, []
+def _gate_lines(result: dg.ExecuteInProcessResult, severity: dg.AssetCheckSeverity) -> list[str]:
+    """One line per gate that failed with this severity: its asset and failed counts."""
+    lines = []
     for event in result.all_events:
-        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
-            evaluation = event.event_specific_data
-            if not evaluation.passed:
-                metadata = evaluation.metadata
-                results = metadata.get("results")
-                failed = {
-                    label: {
-                        k: v for k, v in outcome.items() if k in ("unexpected_count", "observed")
-                    }
-                    for label, outcome in (results.value if results else {}).items()
-                    if not outcome.get("passed")
-                }
-                lines.append(f"gate {evaluation.check_name} failed: {failed}")
-        elif event.is_step_failure:
+        if event.event_type != dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            continue
+        evaluation = event.event_specific_data
+        if evaluation.passed or evaluation.severity != severity:
+            continue
+        results = evaluation.metadata.get("results")
+        failed = {
+            label: {k: v for k, v in outcome.items() if k in ("unexpected_count", "observed")}
+            for label, outcome in (results.value if results else {}).items()
+            if not outcome.get("passed")
+        }
+        asset = "/".join(evaluation.asset_key.path)
+        kind = "failed" if severity == dg.AssetCheckSeverity.ERROR else "warned"
+        lines.append(f"gate {evaluation.check_name} on {asset} {kind}: {failed}")
+    return lines
+
+
+def _failures(result: dg.ExecuteInProcessResult) -> tuple[bool, list[str]]:
+    """(bad input?, one line per failed step or error gate)."""
+    bad_input, lines = False, _gate_lines(result, dg.AssetCheckSeverity.ERROR)
+    for event in result.all_events:
+        if event.is_step_failure:
             data = event.event_specific_data
             user = getattr(data, "user_failure_data", None)
             if user is not None and BAD_INPUT_TAG in (user.metadata or {}):
@@ -142,6 +150,7 @@ def run_window(settings: Settings, start: date, end: date, *, verbose: bool = Fa
             EXIT_PUBLISHED,
             f"published {settings.marts_db} for {window} (run {result.run_id}, log {log_path})",
             result.run_id,
+            _gate_lines(result, dg.AssetCheckSeverity.WARN),
         )
     bad_input, lines = _failures(result)
     headline = (

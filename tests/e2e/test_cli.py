@@ -42,7 +42,11 @@ def test_demo_publishes_marts_that_sql_can_query(tmp_path):
     result = yecai(home, "demo", "--days", "4", key=None)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "DEMO MODE" in result.stderr
+    # The default defect rate publishes with warnings, and says which.
+    assert "gate gate_compliance on marts/compliance_rx_violations warned" in result.stdout
     settings = Settings(home=home)
+    assert (settings.reports / "gates" / "index.html").exists()
+    assert (settings.reports / "daily").is_dir()
     with duckdb.connect(str(settings.marts_db), read_only=True) as con:
         tables = [t for (t,) in con.execute("show tables").fetchall()]
         lines = con.execute("select count(*) from fct_sales_margin").fetchone()[0]

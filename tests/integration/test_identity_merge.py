@@ -2,10 +2,12 @@
 and the earlier order lines move to the survivor."""
 
 from datetime import date
+from decimal import Decimal
 
 import duckdb
 import pytest
 
+from pipelines.contracts import load_contract
 from pipelines.orchestrate import run_window
 from pipelines.settings import PII_KEY_ENV, Settings
 from tests.conftest import TEST_PII_KEY
@@ -20,22 +22,61 @@ def _order(order_id: str, day: date, **contact) -> dict:
     return sale(order_id=order_id, order_ts=f"{day}T10:00:00+08:00", **{**NO_CONTACT, **contact})
 
 
+def _deliver_day(settings: Settings, day: date, orders: list[dict]) -> None:
+    """A whole business date, so every gate has what it needs: the orders, finance's
+    postings of them (SPEC §4; no stock on hand, so no cost), no stock, no consultations."""
+    deliver(settings, "pos.csv", csv_bytes(orders), day=day)
+    ledger_columns = list(load_contract("ledger").column_names)
+    postings = []
+    for number, order in enumerate(orders, start=1):
+        gross = Decimal(order["quantity"]) * Decimal(order["unit_price"])
+        redeemed = Decimal(order["points_redeemed"]) / 100
+        earned = Decimal(order["points_earned"]) / 100
+        net, tax = Decimal(order["net_amount"]), Decimal(order["tax_amount"])
+        lines = [
+            ("1122", net + tax, 0),
+            ("2203", redeemed, 0),
+            ("6001", 0, gross - Decimal(order["discount_amount"])),
+            ("2221", 0, tax),
+            ("6001", earned, 0),
+            ("2203", 0, earned),
+        ]
+        postings += [
+            {
+                "journal_id": f"JE{day:%Y%m%d}{number:07d}",
+                "line_no": line_no,
+                "posting_date": day.isoformat(),
+                "account_code": account,
+                "brand_code": order["brand_code"],
+                "cost_center": order["store_id"],
+                "debit": f"{debit:.2f}",
+                "credit": f"{credit:.2f}",
+                "source_system": "POS",
+                "source_doc_id": order["order_id"],
+                "description": "销售",
+            }
+            for line_no, (account, debit, credit) in enumerate(lines, start=1)
+        ]
+    deliver(settings, "gl.csv", csv_bytes(postings, ledger_columns), source="ledger", day=day)
+    for source in ("inventory", "consultations"):
+        header = csv_bytes([], list(load_contract(source).column_names))
+        deliver(settings, f"{source}.csv", header, source=source, day=day)
+
+
 def test_a_merge_keeps_the_first_seen_key_and_rekeys_history(tmp_path, dbt_manifest, monkeypatch):
     monkeypatch.setenv(PII_KEY_ENV, TEST_PII_KEY)
     settings = Settings(home=tmp_path / "home", start_date=date(2024, 1, 1))
     # Day 1: an in-store buyer gives a phone, an online buyer an e-mail: two customers.
-    deliver(
+    _deliver_day(
         settings,
-        "pos.csv",
-        csv_bytes(
-            [
-                _order("KDK202403010000001", DAY1, customer_phone="13812345678"),
-                _order("KDK202403010000002", DAY1, customer_email="li.lei@example.com"),
-            ]
-        ),
-        day=DAY1,
+        DAY1,
+        [
+            _order("KDK202403010000001", DAY1, customer_phone="13812345678"),
+            _order("KDK202403010000002", DAY1, customer_email="li.lei@example.com"),
+        ],
     )
-    assert run_window(settings, DAY1, DAY1).exit_code == 0
+    outcome = run_window(settings, DAY1, DAY1)
+    assert outcome.exit_code == 0, outcome.details
 
     def keys() -> dict[str, str]:
         with duckdb.connect(str(settings.marts_db), read_only=True) as con:
@@ -49,20 +90,17 @@ def test_a_merge_keeps_the_first_seen_key_and_rekeys_history(tmp_path, dbt_manif
     assert phone_key != email_key
 
     # Day 2: one order shows both: they were one person all along.
-    deliver(
+    _deliver_day(
         settings,
-        "pos.csv",
-        csv_bytes(
-            [
-                _order(
-                    "KDK202403020000001",
-                    DAY2,
-                    customer_phone="+86 138 1234 5678",
-                    customer_email="LI.LEI@example.com",
-                ),
-            ]
-        ),
-        day=DAY2,
+        DAY2,
+        [
+            _order(
+                "KDK202403020000001",
+                DAY2,
+                customer_phone="+86 138 1234 5678",
+                customer_email="LI.LEI@example.com",
+            ),
+        ],
     )
     outcome = run_window(settings, DAY2, DAY2)
     assert outcome.exit_code == 0, outcome.details

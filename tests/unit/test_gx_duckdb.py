@@ -6,7 +6,7 @@ import pytest
 
 from pipelines.defs.gates import gx_duckdb
 from pipelines.defs.gates.gx_duckdb import Expectation, Suite, validate
-from pipelines.defs.gates.suites import MARTS_SALES_MARGIN
+from pipelines.defs.gates.suites import MartSpec, marts_suite, pii_suite
 
 GOOD_ROWS = """
     ('O1', 1, 100.00, 10.00, 0.00, 1.00, 89.00, 50.00, 39.00),
@@ -19,6 +19,20 @@ COLUMNS = (
     "points_earned_value decimal(18,2), recognized_revenue decimal(18,2), cogs decimal(18,2), "
     "gross_margin decimal(18,2)"
 )
+
+
+# fct_sales_margin as the dbt project describes it (the real spec comes from the manifest).
+SALES_MARGIN = MartSpec(
+    name="fct_sales_margin",
+    keys=(("order_id", "line_no"),),
+    expressions=(
+        "gross_margin = recognized_revenue - cogs",
+        "recognized_revenue = gross_sales - discount_amount - points_earned_value",
+    ),
+    money=("gross_sales", "recognized_revenue", "cogs", "gross_margin"),
+    text_columns=("order_id",),
+)
+MARTS_GATE = marts_suite(SALES_MARGIN).suite
 
 
 def _warehouse(path, extra_rows: str = "") -> None:
@@ -56,7 +70,7 @@ def test_upstream_duckdb_bug_is_still_there(tmp_path):
 def test_marts_gate_passes_on_good_rows_and_releases_the_file(tmp_path):
     path = tmp_path / "w.duckdb"
     _warehouse(path)
-    outcome = validate(path, MARTS_SALES_MARGIN)
+    outcome = validate(path, MARTS_GATE)
     assert outcome.passed, outcome.failed
     # GX's engines are disposed: a read-write connection in this process works again.
     with duckdb.connect(str(path)) as con:
@@ -67,9 +81,10 @@ def test_marts_gate_passes_on_good_rows_and_releases_the_file(tmp_path):
     ("bad_row", "failing_label", "unexpected"),
     [
         # both rows of a repeated key are reported
-        ("('O1', 1, 1.00, 0.00, 0.00, 0.00, 1.00, 0.00, 1.00)", "one row per order line", 2),
+        ("('O1', 1, 1.00, 0.00, 0.00, 0.00, 1.00, 0.00, 1.00)", "one row per (order_id", 2),
         ("('O3', 1, 1.00, 0.00, 0.00, 0.00, 1.00, null, 1.00)", "cogs is never null", 1),
         ("('O4', 1, 10.00, 0.00, 0.00, 0.00, 10.00, 4.00, 7.00)", "gross_margin = ", 1),
+        ("('O5', 1, 10.00, 1.00, 0.00, 0.00, 10.00, 4.00, 6.00)", "recognized_revenue = ", 1),
     ],
 )
 def test_marts_gate_fails_on_the_fault_it_guards_against(
@@ -77,8 +92,36 @@ def test_marts_gate_fails_on_the_fault_it_guards_against(
 ):
     path = tmp_path / "w.duckdb"
     _warehouse(path, f", {bad_row}")
-    outcome = validate(path, MARTS_SALES_MARGIN)
+    outcome = validate(path, MARTS_GATE)
     assert not outcome.passed
     failed = [o for o in outcome.failed if o.label.startswith(failing_label)]
     assert len(failed) == 1 and len(outcome.failed) == 1, outcome.failed
     assert unexpected in (failed[0].unexpected_count, failed[0].observed)
+
+
+@pytest.mark.parametrize(
+    ("order_id", "kind"),
+    [
+        ("13812345678", "phone"),
+        ("+86 138-1234-5678", "phone"),
+        ("wang.fang@163.com", "e-mail"),
+        ("11010519491231002X", "ID number"),
+    ],
+)
+def test_pii_gate_finds_personal_data_however_it_is_written(tmp_path, order_id, kind):
+    path = tmp_path / "w.duckdb"
+    _warehouse(path, f", ('{order_id}', 1, 1.00, 0.00, 0.00, 0.00, 1.00, 0.00, 1.00)")
+    outcome = validate(path, pii_suite(SALES_MARGIN).suite)
+    assert [o.label for o in outcome.failed] == [f"no {kind} in any text column"]
+    assert outcome.failed[0].sample == ["('order_id',)"]  # where, never the value
+
+
+def test_pii_gate_passes_masked_values_and_tokens(tmp_path):
+    path = tmp_path / "w.duckdb"
+    token = "a" * 20 + "13812345678" + "b" * 33  # a hash whose digits look like a phone
+    masked = ", ".join(
+        f"('{value}', 1, 1.00, 0.00, 0.00, 0.00, 1.00, 0.00, 1.00)"
+        for value in ("138****5678", "w***@163.com", "110105********002X", token)
+    )
+    _warehouse(path, f", {masked}")
+    assert validate(path, pii_suite(SALES_MARGIN).suite).passed

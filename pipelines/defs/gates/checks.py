@@ -5,6 +5,7 @@ publish step checks the evaluations itself too. Warn gates report without blocki
 """
 
 from datetime import date
+from functools import partial
 
 import dagster as dg
 from dagster._core.storage.tags import (
@@ -15,7 +16,7 @@ from dagster._core.storage.tags import (
 
 from pipelines.defs.gates import history
 from pipelines.defs.gates.config import GateConfig, load_gate_config
-from pipelines.defs.gates.gx_duckdb import SuiteOutcome, validate_all
+from pipelines.defs.gates.gx_duckdb import ExpectationOutcome, SuiteOutcome, validate_all
 from pipelines.defs.gates.suites import EVERYTHING, GateSuite, Window, all_suites
 from pipelines.defs.resources import YecaiResource
 from pipelines.defs.transform.dbt import dbt_project
@@ -23,6 +24,17 @@ from pipelines.defs.transform.dbt import dbt_project
 
 def gate_severity(config: GateConfig, gate: str) -> str:
     return config.severity[gate.removeprefix("gate_")]
+
+
+def verdict(config: GateConfig, gate: str, outcome: SuiteOutcome) -> dg.AssetCheckSeverity:
+    """How a failed suite counts: an error gate fails as a warning when only its warn-only
+    expectations failed. (Dagster blocks on a failed check of ERROR severity only.)"""
+    hard = config.is_error(gate) and any(not o.warn_only for o in outcome.failed)
+    return dg.AssetCheckSeverity.ERROR if hard else dg.AssetCheckSeverity.WARN
+
+
+def expectation_severity(config: GateConfig, gate: str, outcome: ExpectationOutcome) -> str:
+    return "warn" if outcome.warn_only else gate_severity(config, gate)
 
 
 def check_metadata(outcome: SuiteOutcome, window: Window) -> dict[str, dg.MetadataValue]:
@@ -36,6 +48,7 @@ def check_metadata(outcome: SuiteOutcome, window: Window) -> dict[str, dg.Metada
             else str(o.observed),
             "sample": o.sample,
             **({"error": o.error} if o.error else {}),
+            **({"warn_only": True} if o.warn_only else {}),
         }
         for o in outcome.outcomes
     }
@@ -61,16 +74,26 @@ def run_window(context: dg.AssetCheckExecutionContext) -> Window:
     return Window(*EVERYTHING)
 
 
+def by_check(suites: list[GateSuite]) -> dict[dg.AssetCheckKey, list[GateSuite]]:
+    """The suites each check decides (the raw gate of a source has two: its contract's and
+    its delivery's)."""
+    checks: dict[dg.AssetCheckKey, list[GateSuite]] = {}
+    for s in suites:
+        checks.setdefault(dg.AssetCheckKey(dg.AssetKey(list(s.asset)), s.gate), []).append(s)
+    return checks
+
+
 def gate_specs(config: GateConfig) -> list[dg.AssetCheckSpec]:
     suites = all_suites(Window(*EVERYTHING), config, dbt_project().manifest_path)
     return [
         dg.AssetCheckSpec(
-            name=s.gate,
-            asset=dg.AssetKey(list(s.asset)),
-            blocking=gate_severity(config, s.gate) == "error",
-            description=f"{gate_severity(config, s.gate)} gate, suite {s.suite.name}",
+            name=key.name,
+            asset=key.asset_key,
+            blocking=gate_severity(config, key.name) == "error",
+            description=f"{gate_severity(config, key.name)} gate, suites "
+            + ", ".join(s.suite.name for s in members),
         )
-        for s in suites
+        for key, members in by_check(suites).items()
     ]
 
 
@@ -94,20 +117,27 @@ def gates_definitions() -> dg.Definitions:
             docs_dir=settings.reports / "gates",
             run_name=context.run.run_id,
         )
-        results = [
-            (s.gate, "/".join(s.asset), gate_severity(config, s.gate), outcome)
-            for s, outcome in zip(suites, outcomes, strict=True)
-        ]
-        history.record(settings.build_db, context.run.run_id, (window.start, window.end), results)
-        for gate_suite, outcome in zip(suites, outcomes, strict=True):
-            severity = gate_severity(config, gate_suite.gate)
+        history.record(
+            settings.build_db,
+            context.run.run_id,
+            (window.start, window.end),
+            [
+                (s.gate, "/".join(s.asset), outcome, partial(expectation_severity, config, s.gate))
+                for s, outcome in zip(suites, outcomes, strict=True)
+            ],
+        )
+        outcome_of = {s.suite.name: o for s, o in zip(suites, outcomes, strict=True)}
+        for key, members in by_check(suites).items():
+            outcome = SuiteOutcome(
+                suite=", ".join(s.suite.name for s in members),
+                passed=all(outcome_of[s.suite.name].passed for s in members),
+                outcomes=[o for s in members for o in outcome_of[s.suite.name].outcomes],
+            )
             yield dg.AssetCheckResult(
-                asset_key=dg.AssetKey(list(gate_suite.asset)),
-                check_name=gate_suite.gate,
+                asset_key=key.asset_key,
+                check_name=key.name,
                 passed=outcome.passed,
-                severity=dg.AssetCheckSeverity.ERROR
-                if severity == "error"
-                else dg.AssetCheckSeverity.WARN,
+                severity=verdict(config, key.name, outcome),
                 metadata=check_metadata(outcome, window),
             )
 

@@ -12,6 +12,7 @@ from pipelines.settings import REPO_ROOT
 
 GATES_FILE = REPO_ROOT / "gates.yaml"
 SEVERITIES = ("error", "warn")
+GATES = ("raw", "pii", "completeness", "marts", "reconciliation", "compliance")  # SPEC §7
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,8 @@ class GateConfig:
     severity: dict[str, str]
 
     def is_error(self, gate: str) -> bool:
-        return self.severity[gate] == "error"
+        """gate: its name in gates.yaml, or its check name (gate_<name>)."""
+        return self.severity[gate.removeprefix("gate_")] == "error"
 
 
 @cache
@@ -33,6 +35,11 @@ def load_gate_config(path: Path = GATES_FILE) -> GateConfig:
     unknown = {g: s for g, s in severity.items() if s not in SEVERITIES}
     if unknown:
         raise ValueError(f"{path}: severities must be error or warn, not {unknown}")
+    if set(severity) != set(GATES):
+        raise ValueError(
+            f"{path}: severity must name each gate once ({', '.join(GATES)}); "
+            f"it names {', '.join(severity)}"
+        )
     return GateConfig(
         quarantine_rate_max=float(thresholds["quarantine_rate_max"]),
         quarantine_rows_tolerated=int(thresholds["quarantine_rows_tolerated"]),

@@ -50,10 +50,12 @@ def uninstall_duckdb_fix() -> None:
 
 @dataclass(frozen=True)
 class Expectation:
-    """One GX expectation and what a person reads when it fails."""
+    """One GX expectation and what a person reads when it fails. A warn-only expectation
+    fails as a warning even in an error gate (reconciliation's small breaks)."""
 
     gx_expectation: Any
     label: str
+    warn_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class ExpectationOutcome:
     unexpected_count: int | None
     sample: list = field(default_factory=list)
     error: str | None = None
+    warn_only: bool = False
 
 
 @dataclass
@@ -117,6 +120,7 @@ def _outcome(expectation: Expectation, result) -> ExpectationOutcome:
         unexpected_count=unexpected,
         sample=_samples(details),
         error=error,
+        warn_only=expectation.warn_only,
     )
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from pipelines.defs.gates.gx_duckdb import SuiteOutcome
+from pipelines.defs.gates.gx_duckdb import ExpectationOutcome, SuiteOutcome
 
 DDL = """
 create schema if not exists audit;
@@ -34,9 +35,10 @@ def record(
     database: Path,
     run_id: str,
     window: tuple,
-    results: list[tuple[str, str, str, SuiteOutcome]],
+    results: list[tuple[str, str, SuiteOutcome, Callable[[ExpectationOutcome], str]]],
 ) -> int:
-    """results: (gate, asset, severity, outcome). Returns the rows written."""
+    """results: (gate, asset, outcome, severity of an expectation). Returns the rows
+    written."""
     now = datetime.now(UTC)
     rows = [
         {
@@ -46,7 +48,7 @@ def record(
             "gate": gate,
             "suite": outcome.suite,
             "asset": asset,
-            "severity": severity,
+            "severity": severity(expectation),
             "expectation": expectation.label,
             "expectation_type": expectation.expectation_type,
             "observed_value": None if expectation.observed is None else str(expectation.observed),
@@ -54,7 +56,7 @@ def record(
             "passed": expectation.passed,
             "evaluated_at": now,
         }
-        for gate, asset, severity, outcome in results
+        for gate, asset, outcome, severity in results
         for expectation in outcome.outcomes
     ]
     frame = pl.DataFrame(rows)  # noqa: F841 - read by DuckDB below

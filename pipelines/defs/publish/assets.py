@@ -24,17 +24,19 @@ def _evaluations(context: dg.AssetExecutionContext) -> list:
 
 
 def _gate_evaluations(context: dg.AssetExecutionContext) -> dict[dg.AssetCheckKey, bool]:
-    return {e.asset_check_key: e.passed for e in _evaluations(context)}
+    """Whether each gate evaluated in this run lets the marts out (passed, or only warned)."""
+    return {
+        e.asset_check_key: e.passed or e.severity == dg.AssetCheckSeverity.WARN
+        for e in _evaluations(context)
+    }
 
 
 def gate_summary(context: dg.AssetExecutionContext) -> str:
     """One line for the report: which warnings this run's gates raised."""
     warnings = sorted(
-        {
-            e.check_name
-            for e in _evaluations(context)
-            if not e.passed and e.severity == dg.AssetCheckSeverity.WARN
-        }
+        f"{e.check_name} on {e.asset_key.path[-1]}"
+        for e in _evaluations(context)
+        if not e.passed and e.severity == dg.AssetCheckSeverity.WARN
     )
     return "All error gates passed" + (
         f"; warnings: {', '.join(warnings)}." if warnings else "; no warnings."
