@@ -1,5 +1,8 @@
 """Great Expectations runs in DuckDB; the gate suite catches what it guards against."""
 
+import os
+import time
+
 import duckdb
 import great_expectations as gx
 import pytest
@@ -125,3 +128,29 @@ def test_pii_gate_passes_masked_values_and_tokens(tmp_path):
     )
     _warehouse(path, f", {masked}")
     assert validate(path, pii_suite(SALES_MARGIN).suite).passed
+
+
+def test_data_docs_list_recent_runs_and_drop_old_ones(tmp_path):
+    path, results, docs = tmp_path / "w.duckdb", tmp_path / "results", tmp_path / "docs"
+    _warehouse(path)
+
+    def run(name: str) -> None:
+        gx_duckdb.validate_all(
+            path, [MARTS_GATE], results_dir=results, docs_dir=docs, run_name=name
+        )
+
+    run("run-old")
+    run("run-new")
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    assert "run-old" in index and "run-new" in index
+    # Five weeks later the old run's result and page go; the newer ones stay.
+    old = [p for p in [*results.rglob("*"), *docs.rglob("*")] if "run-old" in str(p)]
+    assert any(p.suffix == ".html" for p in old) and any(p.suffix == ".json" for p in old)
+    past = time.time() - (gx_duckdb.DOCS_KEEP_DAYS + 1) * 86_400
+    for p in old:
+        if p.is_file():
+            os.utime(p, (past, past))
+    run("run-latest")
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    assert "run-old" not in index and "run-new" in index and "run-latest" in index
+    assert not [p for p in [*results.rglob("*"), *docs.rglob("*")] if "run-old" in str(p)]

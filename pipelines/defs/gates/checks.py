@@ -113,7 +113,7 @@ def gates_definitions() -> dg.Definitions:
         outcomes = validate_all(
             settings.build_db,
             [s.suite for s in suites],
-            gx_root=settings.home / "gx",
+            results_dir=settings.home / "gx" / "validations",
             docs_dir=settings.reports / "gates",
             run_name=context.run.run_id,
         )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,11 +27,17 @@ import duckdb
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no phoning home, no network at run time
 
 import great_expectations as gx
-from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.data_context.types.base import (
+    DataContextConfig,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+)
+from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 from great_expectations.execution_engine import sqlalchemy_execution_engine as _engine
 
 _ORIGINAL_EXECUTE_QUERY = _engine.SqlAlchemyExecutionEngine.execute_query
 DOCS_SITE = "gates"
+DOCS_KEEP_DAYS = 35  # Data Docs list five weeks of runs; audit.gate_results keeps all
 
 
 def _execute_query_fetched(self, query):
@@ -124,42 +131,71 @@ def _outcome(expectation: Expectation, result) -> ExpectationOutcome:
     )
 
 
-def _context(gx_root: Path | None, docs_dir: Path | None):
-    if gx_root is None:
-        context = gx.get_context(mode="ephemeral")
-    else:
-        context = gx.get_context(mode="file", project_root_dir=str(gx_root))
-        site = {
-            "class_name": "SiteBuilder",
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+def _context(results_dir: Path | None, docs_dir: Path | None):
+    """An in-memory GX context (a file context rewrites its YAML config for every asset
+    added: seconds per run). With ``results_dir`` validation results are kept there as
+    files and ``docs_dir`` is a Data Docs site listing them."""
+    config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults())
+    if results_dir is not None:
+        config.stores[config.validation_results_store_name] = {
+            "class_name": "ValidationResultsStore",
             "store_backend": {
                 "class_name": "TupleFilesystemStoreBackend",
-                "base_directory": str(docs_dir),
+                "base_directory": str(results_dir),
             },
         }
-        if DOCS_SITE in context.get_site_names():
-            context.update_data_docs_site(DOCS_SITE, site)
-        else:
-            context.add_data_docs_site(DOCS_SITE, site)
+        config.data_docs_sites = {
+            DOCS_SITE: {
+                "class_name": "SiteBuilder",
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir),
+                },
+            }
+        }
+    context = gx.get_context(mode="ephemeral", project_config=config)
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
+
+
+def prune_kept_results(results_dir: Path, docs_dir: Path, keep_days: int) -> int:
+    """Drop validation results and their Data Docs pages older than ``keep_days``: the
+    docs index reads every kept result, so it would slow down run by run.
+    audit.gate_results keeps every run for good. Returns the files removed."""
+    cutoff = time.time() - keep_days * 86_400
+    removed = 0
+    for folder in (results_dir, docs_dir / "validations"):
+        if not folder.is_dir():
+            continue
+        for path in folder.rglob("*"):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+            if path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+    return removed
 
 
 def validate_all(
     database: Path,
     suites: list[Suite],
     *,
-    gx_root: Path | None = None,
+    results_dir: Path | None = None,
     docs_dir: Path | None = None,
     run_name: str = "adhoc",
 ) -> list[SuiteOutcome]:
     """Run suites against a DuckDB file, read-only, every metric computed by DuckDB.
 
-    With ``gx_root`` and ``docs_dir`` the results are kept in a file context and rendered
-    as Data Docs (one Checkpoint, one docs update).
+    With ``results_dir`` and ``docs_dir`` the results are kept as files and rendered as
+    Data Docs (one Checkpoint, one docs build); results older than DOCS_KEEP_DAYS go.
     """
     install_duckdb_fix()
-    context = _context(gx_root, docs_dir)
+    keep = results_dir is not None and docs_dir is not None
+    if keep:
+        prune_kept_results(results_dir, docs_dir, DOCS_KEEP_DAYS)
+    context = _context(results_dir if keep else None, docs_dir)
     source = context.data_sources.add_or_update_sql(
         name="warehouse", connection_string=f"duckdb:///{database}?access_mode=READ_ONLY"
     )
@@ -181,16 +217,23 @@ def validate_all(
                     )
                 )
             )
-        actions = [gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=[DOCS_SITE])]
         checkpoint = gx.Checkpoint(
             name="yecai_gates",
             validation_definitions=definitions,
-            actions=actions if gx_root is not None else [],
             result_format={"result_format": "SUMMARY"},
         )
-        if gx_root is not None:
-            checkpoint = context.checkpoints.add_or_update(checkpoint)
+        checkpoint = context.checkpoints.add_or_update(checkpoint)
         result = checkpoint.run(run_id=gx.RunIdentifier(run_name=run_name))
+        if keep:
+            # Once for the whole run: GX's UpdateDataDocsAction rebuilds the site once per
+            # suite, which cost more than validating.
+            context.build_data_docs(
+                site_names=[DOCS_SITE],
+                resource_identifiers=[
+                    *result.run_results,
+                    *(ExpectationSuiteIdentifier(name=s.name) for s in suites),
+                ],
+            )
         by_suite = {run.suite_name: run for run in result.run_results.values()}
         outcomes = []
         for suite in suites:
