@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -24,6 +25,7 @@ from pipelines.defs.automation.jobs import MAIN_JOB
 from pipelines.defs.ingest.assets import BAD_INPUT_TAG
 from pipelines.defs.transform.dbt import prepare_manifest
 from pipelines.settings import BUSINESS_TIMEZONE, Settings
+from pipelines.warehouse_lock import lock_holder
 
 EXIT_PUBLISHED, EXIT_NOT_PUBLISHED, EXIT_BAD_INPUT = 0, 1, 2
 DAGSTER_YAML = """\
@@ -130,6 +132,9 @@ def run_window(settings: Settings, start: date, end: date, *, verbose: bool = Fa
         ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
         "yecai/launched_by": "cli",
     }
+    holder = lock_holder(settings.warehouse)
+    if holder:
+        print(f"yecai: waiting for build.duckdb: {holder} is writing it", file=sys.stderr)
     settings.logs.mkdir(parents=True, exist_ok=True)
     log_path = settings.logs / f"run-{datetime.now():%Y%m%d-%H%M%S}-{start}-{end}.log"
     with (
@@ -154,13 +159,15 @@ def run_window(settings: Settings, start: date, end: date, *, verbose: bool = Fa
         )
     bad_input, lines = _failures(result)
     headline = (
-        f"bad input for {window}: nothing published; fix the files below and run again"
+        f"bad input for {window}: nothing published; fix the files below"
         if bad_input
         else f"run for {window} failed before publishing: analysts keep the last good marts"
     )
+    rerun = f"yecai --home {settings.home} run --start {start} --end {end}"
     return RunOutcome(
         EXIT_BAD_INPUT if bad_input else EXIT_NOT_PUBLISHED,
-        f"{headline} (run {result.run_id}, log {log_path})",
+        f"{headline} (run {result.run_id}, log {log_path}). To re-run once fixed: {rerun} "
+        "(or re-execute the run in the Dagster UI)",
         result.run_id,
         lines,
     )

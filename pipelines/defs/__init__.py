@@ -11,6 +11,7 @@ from pipelines.defs.ingest.assets import ingest_definitions
 from pipelines.defs.publish.assets import publish_definitions
 from pipelines.defs.resources import YecaiResource
 from pipelines.defs.transform.dbt import transform_definitions
+from pipelines.defs.writer import WarehouseWriter
 from pipelines.settings import Settings
 
 
@@ -22,5 +23,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         gates_definitions(),
         publish_definitions(partitions),
         automation_definitions(partitions),
-        dg.Definitions(resources={"yecai": YecaiResource.from_settings(settings)}),
+        dg.Definitions(
+            resources={
+                "yecai": YecaiResource.from_settings(settings),
+                "writer": WarehouseWriter(warehouse=str(settings.warehouse)),
+            }
+        ),
     )

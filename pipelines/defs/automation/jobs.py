@@ -1,8 +1,11 @@
-"""The main job: ingest, build, gate and publish a partition window in one run."""
+"""The main job (ingest, build, gate and publish a partition window in one run) and what
+starts it unattended."""
 
 from __future__ import annotations
 
 import dagster as dg
+
+from pipelines.defs.automation.triggers import late_file_sensor, nightly_schedule
 
 MAIN_JOB = "yecai_daily"
 
@@ -16,4 +19,6 @@ def automation_definitions(partitions: dg.PartitionsDefinition) -> dg.Definition
         executor_def=dg.in_process_executor,
         description="Ingest, build, gate and publish the selected business dates.",
     )
-    return dg.Definitions(jobs=[job])
+    return dg.Definitions(
+        jobs=[job], schedules=[nightly_schedule(job)], sensors=[late_file_sensor(job)]
+    )

@@ -20,6 +20,7 @@ from pipelines.defs.gates.gx_duckdb import ExpectationOutcome, SuiteOutcome, val
 from pipelines.defs.gates.suites import EVERYTHING, GateSuite, Window, all_suites
 from pipelines.defs.resources import YecaiResource
 from pipelines.defs.transform.dbt import dbt_project
+from pipelines.defs.writer import WarehouseWriter, retry_if_transient
 
 
 def gate_severity(config: GateConfig, gate: str) -> str:
@@ -106,26 +107,29 @@ def gates_definitions() -> dg.Definitions:
     config = load_gate_config()
 
     @dg.multi_asset_check(specs=gate_specs(config), name="gates")
-    def gates(context: dg.AssetCheckExecutionContext, yecai: YecaiResource):
+    def gates(
+        context: dg.AssetCheckExecutionContext, yecai: YecaiResource, writer: WarehouseWriter
+    ):
         settings = yecai.settings()
         window = run_window(context)
         suites: list[GateSuite] = all_suites(window, config, dbt_project().manifest_path)
-        outcomes = validate_all(
-            settings.build_db,
-            [s.suite for s in suites],
-            results_dir=settings.home / "gx" / "validations",
-            docs_dir=settings.reports / "gates",
-            run_name=context.run.run_id,
-        )
-        history.record(
-            settings.build_db,
-            context.run.run_id,
-            (window.start, window.end),
-            [
-                (s.gate, "/".join(s.asset), outcome, partial(expectation_severity, config, s.gate))
-                for s, outcome in zip(suites, outcomes, strict=True)
-            ],
-        )
+        with retry_if_transient(context):
+            outcomes = validate_all(
+                settings.build_db,
+                [s.suite for s in suites],
+                results_dir=settings.home / "gx" / "validations",
+                docs_dir=settings.reports / "gates",
+                run_name=context.run.run_id,
+            )
+            history.record(
+                settings.build_db,
+                context.run.run_id,
+                (window.start, window.end),
+                [
+                    (s.gate, "/".join(s.asset), o, partial(expectation_severity, config, s.gate))
+                    for s, o in zip(suites, outcomes, strict=True)
+                ],
+            )
         outcome_of = {s.suite.name: o for s, o in zip(suites, outcomes, strict=True)}
         for key, members in by_check(suites).items():
             outcome = SuiteOutcome(

@@ -5,6 +5,7 @@ import dagster as dg
 from pipelines.contracts import load_contract
 from pipelines.defs.automation.partitions import window_days
 from pipelines.defs.resources import YecaiResource
+from pipelines.defs.writer import WarehouseWriter, retry_if_transient
 from pipelines.ingest.runner import IngestFailed, PartitionResult, ingest_source
 from pipelines.pii import resolve_key
 from pipelines.settings import SOURCES
@@ -55,13 +56,14 @@ def build_ingest_asset(source: str, partitions: dg.PartitionsDefinition) -> dg.A
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
     )
-    def ingest(context: dg.AssetExecutionContext, yecai: YecaiResource):
+    def ingest(context: dg.AssetExecutionContext, yecai: YecaiResource, writer: WarehouseWriter):
         settings = yecai.settings()
         days = window_days(context)
         try:
-            results = ingest_source(
-                settings, source, days, resolve_key(settings.demo), context.run.run_id
-            )
+            with retry_if_transient(context):
+                results = ingest_source(
+                    settings, source, days, resolve_key(settings.demo), context.run.run_id
+                )
         except IngestFailed as failed:
             raise dg.Failure(
                 description=str(failed),

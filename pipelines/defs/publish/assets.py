@@ -7,6 +7,7 @@ from pipelines.defs.gates.checks import required_gates
 from pipelines.defs.publish.marts_file import publish
 from pipelines.defs.publish.report import write_daily_reports
 from pipelines.defs.resources import YecaiResource
+from pipelines.defs.writer import WarehouseWriter, retry_if_transient
 
 PUBLISHED_MARTS = dg.AssetKey(["published", "marts"])
 DAILY_REPORT = dg.AssetKey(["reports", "daily"])
@@ -56,7 +57,9 @@ def publish_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions:
             "when every blocking gate passed in this run."
         ),
     )
-    def published_marts(context: dg.AssetExecutionContext, yecai: YecaiResource):
+    def published_marts(
+        context: dg.AssetExecutionContext, yecai: YecaiResource, writer: WarehouseWriter
+    ):
         # Dagster skips this step when a blocking check fails in the same run, but not when
         # it is launched alone or by automation: check the gates here too.
         evaluations = _gate_evaluations(context)
@@ -71,7 +74,8 @@ def publish_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions:
                 allow_retries=False,
             )
         settings = yecai.settings()
-        publication = publish(settings.build_db, settings.marts_db)
+        with retry_if_transient(context):
+            publication = publish(settings.build_db, settings.marts_db)
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(publication.path)),

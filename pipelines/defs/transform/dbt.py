@@ -17,6 +17,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from pipelines.defs.automation.partitions import window_days
 from pipelines.defs.resources import YecaiResource
+from pipelines.defs.writer import WarehouseWriter, retry_if_transient
 from pipelines.settings import DBT_PROJECT_DIR
 
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
@@ -95,17 +96,23 @@ def transform_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions
         backfill_policy=dg.BackfillPolicy.single_run(),
         name="dbt_warehouse",
     )
-    def dbt_warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource, yecai: YecaiResource):
+    def dbt_warehouse(
+        context: dg.AssetExecutionContext,
+        dbt: DbtCliResource,
+        yecai: YecaiResource,
+        writer: WarehouseWriter,
+    ):
         window = dbt_vars(context)
         context.log.info(f"dbt build for {window['start_date']} .. {window['end_date']}")
         targets = yecai.settings().dbt_target
         # dbt unit tests are the test suite's (tests/integration/test_dbt.py), not the run's:
         # they check the SQL, not the data, and need relations the first run creates.
-        yield from dbt.cli(
-            ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(window)],
-            context=context,
-            target_path=targets / context.run.run_id,
-        ).stream()
+        with retry_if_transient(context):
+            yield from dbt.cli(
+                ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(window)],
+                context=context,
+                target_path=targets / context.run.run_id,
+            ).stream()
         prune_targets(targets)
 
     @dg.asset(
@@ -118,7 +125,10 @@ def transform_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions
         description="dbt docs of the warehouse (models, columns, lineage) as one static page.",
     )
     def dbt_docs(
-        context: dg.AssetExecutionContext, dbt: DbtCliResource, yecai: YecaiResource
+        context: dg.AssetExecutionContext,
+        dbt: DbtCliResource,
+        yecai: YecaiResource,
+        writer: WarehouseWriter,  # the catalog is read from build.duckdb
     ) -> dg.MaterializeResult:
         settings = yecai.settings()
         build_target = settings.dbt_target / context.run.run_id
@@ -126,7 +136,8 @@ def transform_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions
         reuse = (build_target / "manifest.json").exists()
         args = ["docs", "generate", "--static", *(["--no-compile"] if reuse else [])]
         target = build_target if reuse else settings.dbt_target / f"docs-{context.run.run_id}"
-        dbt.cli(args, target_path=target).wait()
+        with retry_if_transient(context):
+            dbt.cli(args, target_path=target).wait()
         published = settings.reports / "dbt-docs"
         published.mkdir(parents=True, exist_ok=True)
         for name in ("static_index.html", "index.html", "manifest.json", "catalog.json"):

@@ -1,0 +1,197 @@
+"""What starts the main job unattended: the nightly schedule and the late-file sensor.
+
+The nightly run at 02:00 Asia/Shanghai loads yesterday. A file that arrives after the
+nightly run of its business date (late, or re-delivered with new content) is the
+sensor's: it requests exactly the dates such files belong to, once per file version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+from pipelines.defs.resources import YecaiResource
+from pipelines.ingest.landing import CONTROL_SUFFIX
+from pipelines.settings import BUSINESS_TIMEZONE, SOURCES
+
+NIGHTLY_HOUR = 2  # 02:00 Asia/Shanghai, for yesterday (SPEC §8)
+SCHEDULE_NAME = "yecai_nightly"
+SENSOR_NAME = "yecai_late_files"
+SENSOR_INTERVAL_SECONDS = 60
+
+
+def nightly_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+    # Built from the partitioned job so that every tick carries its partition (yesterday);
+    # the timezone is the partitions' (Asia/Shanghai).
+    return dg.build_schedule_from_partitioned_job(
+        job,
+        name=SCHEDULE_NAME,
+        hour_of_day=NIGHTLY_HOUR,
+        minute_of_hour=0,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Every night at 02:00 Asia/Shanghai: ingest, build, gate and publish "
+        "yesterday.",
+    )
+
+
+@dataclass(frozen=True)
+class FileVersion:
+    """A delivered file as its control file describes it."""
+
+    source: str
+    business_date: date
+    name: str
+    sha256: str
+    control_mtime_ns: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}/{self.business_date}/{self.name}"
+
+
+def delivered_versions(landing: Path) -> list[FileVersion]:
+    """Every file in landing/ whose control file has arrived (a file without one may still
+    be copying). The control file carries the content's sha256: no data file is read."""
+    versions = []
+    for source in SOURCES:
+        for control in (landing / source).glob(f"*/*{CONTROL_SUFFIX}"):
+            try:
+                day = date.fromisoformat(control.parent.name)
+                sha256 = str(json.loads(control.read_text(encoding="utf-8"))["sha256"])
+                mtime = control.stat().st_mtime_ns
+            except (ValueError, KeyError, TypeError, OSError):
+                continue  # not a date folder, or a control file being written: next tick
+            data_file = control.with_name(control.name.removesuffix(CONTROL_SUFFIX))
+            if data_file.is_file():
+                versions.append(FileVersion(source, day, data_file.name, sha256, mtime))
+    return versions
+
+
+@dataclass
+class LandingCursor:
+    """Control files up to ``watermark_ns`` (by mtime) are handled; ``at_watermark`` lists
+    those written in that same instant, so a file landing in it is not missed."""
+
+    watermark_ns: int
+    at_watermark: list[str]
+
+    @classmethod
+    def parse(cls, text: str | None) -> LandingCursor | None:
+        if not text:
+            return None
+        raw = json.loads(text)
+        return cls(int(raw["watermark_ns"]), list(raw["at_watermark"]))
+
+    def dump(self) -> str:
+        return json.dumps({"watermark_ns": self.watermark_ns, "at_watermark": self.at_watermark})
+
+    def is_new(self, version: FileVersion) -> bool:
+        marker = f"{version.key}@{version.sha256}"
+        return version.control_mtime_ns > self.watermark_ns or (
+            version.control_mtime_ns == self.watermark_ns and marker not in self.at_watermark
+        )
+
+    @classmethod
+    def after(cls, versions: list[FileVersion], previous: LandingCursor | None) -> LandingCursor:
+        if not versions:
+            return previous or cls(0, [])
+        newest = max(v.control_mtime_ns for v in versions)
+        if previous is not None and previous.watermark_ns > newest:
+            return previous
+        at = sorted(f"{v.key}@{v.sha256}" for v in versions if v.control_mtime_ns == newest)
+        if previous is not None and previous.watermark_ns == newest:
+            at = sorted({*previous.at_watermark, *at})
+        return cls(newest, at)
+
+
+def nightly_done(day: date, now: datetime) -> bool:
+    """Has the nightly run of this business date had its turn (the next day, 02:00)?"""
+    tz = ZoneInfo(BUSINESS_TIMEZONE)
+    return now.astimezone(tz) >= datetime.combine(day + timedelta(days=1), time(NIGHTLY_HOUR), tz)
+
+
+def date_ranges(days: set[date]) -> list[tuple[date, date]]:
+    """Consecutive dates as (first, last) ranges: one run each."""
+    ranges: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if ranges and ranges[-1][1] + timedelta(days=1) == day:
+            ranges[-1] = (ranges[-1][0], day)
+        else:
+            ranges.append((day, day))
+    return ranges
+
+
+def late_file_requests(
+    versions: list[FileVersion], cursor: LandingCursor, first_date: date, now: datetime
+) -> tuple[list[dg.RunRequest], list[str]]:
+    """Run requests for the new file versions whose date's nightly run has passed, and a
+    line for each new file left to the nightly run or outside the partitions."""
+    late: dict[date, list[FileVersion]] = {}
+    notes = []
+    for version in (v for v in versions if cursor.is_new(v)):
+        if version.business_date < first_date:
+            notes.append(f"{version.key}: before the first partition {first_date}, not loaded")
+        elif not nightly_done(version.business_date, now):
+            notes.append(f"{version.key}: on time, the nightly run loads it")
+        else:
+            late.setdefault(version.business_date, []).append(version)
+    requests = []
+    for first, last in date_ranges(set(late)):
+        files = sorted(
+            f"{v.key}@{v.sha256}"
+            for day, day_versions in late.items()
+            if first <= day <= last
+            for v in day_versions
+        )
+        requests.append(
+            dg.RunRequest(
+                # One run per set of file versions: a version is never loaded twice by us.
+                run_key=hashlib.sha256("\n".join(files).encode()).hexdigest()[:32],
+                tags={
+                    ASSET_PARTITION_RANGE_START_TAG: first.isoformat(),
+                    ASSET_PARTITION_RANGE_END_TAG: last.isoformat(),
+                    "yecai/launched_by": SENSOR_NAME,
+                    "yecai/late_files": str(len(files)),
+                },
+            )
+        )
+    return requests, notes
+
+
+def late_file_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
+    @dg.sensor(
+        name=SENSOR_NAME,
+        job=job,
+        minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Re-runs the business dates of files delivered to landing/ after their "
+        "nightly run (late or corrected), once per file version.",
+    )
+    def yecai_late_files(context: dg.SensorEvaluationContext, yecai: YecaiResource):
+        settings = yecai.settings()
+        versions = delivered_versions(settings.landing)
+        cursor = LandingCursor.parse(context.cursor)
+        context.update_cursor(LandingCursor.after(versions, cursor).dump())
+        if cursor is None:
+            # First tick: what is already there is the schedule's or a backfill's.
+            return dg.SkipReason(
+                f"watching {settings.landing} from now on ({len(versions)} files already there)"
+            )
+        requests, notes = late_file_requests(
+            versions, cursor, settings.start_date, datetime.now(ZoneInfo(BUSINESS_TIMEZONE))
+        )
+        for note in notes:
+            context.log.info(note)
+        return requests or dg.SkipReason("no late or re-delivered file")
+
+    return yecai_late_files

@@ -1,0 +1,95 @@
+"""One writer on build.duckdb: a second writer waits for the lock; a lock held outside
+yecai is retried with backoff; other errors fail at once."""
+
+import subprocess
+import sys
+import textwrap
+import time
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.defs.writer import is_transient, retry_if_transient
+from pipelines.warehouse_lock import lock_holder, writer_lock
+
+HOLD = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from pipelines.warehouse_lock import writer_lock
+    with writer_lock(Path(sys.argv[1]), "run first", print):
+        print("holding", flush=True)
+        time.sleep(float(sys.argv[2]))
+    """
+)
+
+
+def test_a_second_writer_waits_for_the_first(tmp_path):
+    first = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(tmp_path), "3"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert first.stdout.readline().strip() == "holding"
+        assert lock_holder(tmp_path).startswith("run first")
+        notes: list[str] = []
+        started = time.monotonic()
+        with writer_lock(tmp_path, "run second", notes.append, poll_seconds=0.1):
+            waited = time.monotonic() - started
+            assert lock_holder(tmp_path) is None or "second" in lock_holder(tmp_path)
+        assert first.wait(timeout=10) == 0
+        assert waited > 2
+        assert len(notes) == 1 and notes[0].startswith("waiting for build.duckdb: run first")
+    finally:
+        first.kill()
+    assert lock_holder(tmp_path) is None
+
+
+def test_a_duckdb_lock_held_elsewhere_is_transient(tmp_path):
+    database = tmp_path / "build.duckdb"
+    duckdb.connect(str(database)).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(database)!r}); print('open', "
+            "flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(duckdb.IOException) as error:
+            duckdb.connect(str(database))
+    finally:
+        holder.kill()
+    assert is_transient(error.value)
+    assert not is_transient(ValueError("column quantity is not a number"))
+
+
+def _job_failing_first(error: Exception, attempts: list[int]) -> dg.JobDefinition:
+    @dg.asset
+    def flaky(context: dg.AssetExecutionContext) -> None:
+        attempts.append(context.op_execution_context.retry_number)
+        with retry_if_transient(context):
+            if len(attempts) == 1:
+                raise error
+
+    return dg.Definitions(
+        assets=[flaky],
+        jobs=[dg.define_asset_job("flaky_job", executor_def=dg.in_process_executor)],
+    ).resolve_job_def("flaky_job")
+
+
+def test_transient_errors_retry_and_others_fail_at_once(monkeypatch):
+    monkeypatch.setattr("pipelines.defs.writer.FIRST_WAIT_SECONDS", 0)
+    attempts: list[int] = []
+    lock = duckdb.IOException('IO Error: Could not set lock on file "build.duckdb"')
+    result = _job_failing_first(lock, attempts).execute_in_process(raise_on_error=False)
+    assert result.success and attempts == [0, 1]
+
+    attempts.clear()
+    broken = _job_failing_first(KeyError("order_id"), attempts)
+    assert not broken.execute_in_process(raise_on_error=False).success
+    assert attempts == [0]
