@@ -177,7 +177,15 @@ def cmd_ui(args: argparse.Namespace) -> int:
         env=env,
     )
     daemon = subprocess.Popen([str(bin_dir / "dagster-daemon"), "run", "-w", workspace], env=env)
-    print(f"Dagster UI for {settings.home}: http://{args.host}:{args.port}  (Ctrl-C stops it)")
+    print(
+        f"Dagster UI for {settings.home}: http://{args.host}:{args.port}  (Ctrl-C stops it)",
+        flush=True,
+    )
+
+    def stop(signum, frame):  # SIGTERM (a service manager, a test) stops both, like Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         while webserver.poll() is None and daemon.poll() is None:
             time.sleep(0.5)

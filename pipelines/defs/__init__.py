@@ -24,6 +24,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         publish_definitions(partitions),
         automation_definitions(partitions),
         dg.Definitions(
+            # Every run in one process, its steps one after another: a spawned step costs
+            # seconds, and the writer lock (a resource) is then held once for the whole run.
+            # This is also the executor of the UI's ad-hoc asset jobs and backfills.
+            executor=dg.in_process_executor,
             resources={
                 "yecai": YecaiResource.from_settings(settings),
                 "writer": WarehouseWriter(warehouse=str(settings.warehouse)),

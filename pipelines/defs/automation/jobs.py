@@ -11,12 +11,10 @@ MAIN_JOB = "yecai_daily"
 
 
 def automation_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions:
-    # In-process: the steps share one process and run one after another, which halves a
-    # small run (a spawned step costs seconds) and keeps one writer on build.duckdb.
+    # In-process, like every job of the code location (see pipelines/defs/__init__.py).
     job = dg.define_asset_job(
         MAIN_JOB,
         selection=dg.AssetSelection.all(),
-        executor_def=dg.in_process_executor,
         description="Ingest, build, gate and publish the selected business dates.",
     )
     return dg.Definitions(

@@ -1,0 +1,210 @@
+"""A data engineer's backfill from the Dagster UI, against a real dagster-webserver and
+dagster-daemon started by `yecai ui`: the UI's own GraphQL mutation, one run for the whole
+range, published marts; a `yecai run` started meanwhile waits for the writer instead of
+failing; the asset graph renders in Debian's chromium.
+
+Select it alone with `pytest -m server`.
+"""
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.generate import GenerateRequest, generate
+from pipelines.settings import Settings
+from tests.conftest import TEST_PII_KEY
+from tests.e2e.browser import ARTIFACTS, chromium, is_not_blank
+from tests.e2e.test_cli import YECAI
+
+pytestmark = [pytest.mark.slow, pytest.mark.server, pytest.mark.browser]
+FIRST = date(2024, 5, 6)
+BACKFILL = [FIRST + timedelta(days=i) for i in range(3)]
+CLI_DAY = FIRST + timedelta(days=3)
+LOCATION = "pipelines.definitions"
+# As the UI's launchpad sends it (dagster-webserver's bundle, LaunchPartitionBackfill).
+LAUNCH_PARTITION_BACKFILL = """
+mutation LaunchPartitionBackfill($backfillParams: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $backfillParams) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PartitionSetNotFoundError { message }
+    ... on PartitionKeysNotFoundError { message }
+    ... on UnauthorizedError { message }
+    ... on PythonError { message stack }
+  }
+}"""
+BACKFILL_STATUS = """
+query($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    ... on PartitionBackfill { status runs(limit: 10) { runId status tags { key value } } }
+    ... on PythonError { message }
+  }
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    def __init__(self, home: Path, port: int):
+        self.home, self.url = home, f"http://127.0.0.1:{port}"
+        self.log = (home / "ui.log").open("w")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("YECAI_", "DAGSTER_"))}
+        self.process = subprocess.Popen(
+            [YECAI, "--home", str(home), "ui", "--port", str(port)],
+            env={**env, "YECAI_PII_KEY": TEST_PII_KEY},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: nothing outlives the test
+        )
+
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        request = urllib.request.Request(
+            f"{self.url}/graphql",
+            data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            payload = json.loads(response.read())
+        assert "errors" not in payload, payload["errors"]
+        return payload["data"]
+
+    def wait_until_loaded(self, timeout: float = 180) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, (self.home / "ui.log").read_text()
+            try:
+                nodes = self.graphql("{ assetNodes { assetKey { path } } }")["assetNodes"]
+                if nodes:
+                    return nodes
+            except OSError:
+                pass
+            time.sleep(1)
+        raise TimeoutError(f"dagster-webserver did not serve {self.url} in {timeout} s")
+
+    def stop(self) -> None:
+        """SIGTERM to `yecai ui` (it stops the webserver and the daemon it started); the
+        process group is killed if anything is left."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=40)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("ui") / "home"
+    settings = Settings(home=home, start_date=date(2024, 1, 1))
+    generate(
+        settings.landing,
+        settings.truth,
+        GenerateRequest(start=FIRST, days=4, scale=0.05, seed=11, anomalies=0.003),
+    )
+    running = Server(home, _free_port())
+    try:
+        running.wait_until_loaded()
+        yield running
+    finally:
+        running.stop()
+
+
+def _writing_interval(instance: dg.DagsterInstance, run_id: str) -> tuple[float, float]:
+    steps = instance.get_run_step_stats(run_id)
+    return min(s.start_time for s in steps), max(s.end_time for s in steps)
+
+
+def test_a_ui_backfill_is_one_run_and_a_cli_run_waits_for_it(server):
+    nodes = server.wait_until_loaded()
+    launched = server.graphql(
+        LAUNCH_PARTITION_BACKFILL,
+        {
+            "backfillParams": {
+                "tags": [],
+                "assetSelection": [node["assetKey"] for node in nodes],
+                "partitionNames": [day.isoformat() for day in BACKFILL],
+                "fromFailure": False,
+            }
+        },
+    )["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    # Meanwhile an engineer runs another day from the command line.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("YECAI_", "DAGSTER_"))}
+    cli = subprocess.Popen(
+        [YECAI, "--home", str(server.home), "run", "--start", CLI_DAY.isoformat()],
+        env={**env, "YECAI_PII_KEY": TEST_PII_KEY},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 600
+    while True:
+        backfill = server.graphql(BACKFILL_STATUS, {"id": launched["backfillId"]})[
+            "partitionBackfillOrError"
+        ]
+        if backfill["status"] not in ("REQUESTED",) or time.monotonic() > deadline:
+            break
+        time.sleep(3)
+    out, err = cli.communicate(timeout=600)
+    assert backfill["status"] == "COMPLETED_SUCCESS", backfill
+    assert cli.returncode == 0, out + err
+
+    # One run for the whole range, with the range's tags.
+    [run] = backfill["runs"]
+    tags = {t["key"]: t["value"] for t in run["tags"]}
+    assert (
+        tags["dagster/asset_partition_range_start"],
+        tags["dagster/asset_partition_range_end"],
+    ) == (
+        BACKFILL[0].isoformat(),
+        BACKFILL[-1].isoformat(),
+    )
+    # The two runs wrote build.duckdb one after the other.
+    settings = Settings(home=server.home, start_date=date(2024, 1, 1))
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        cli_run = next(
+            r.run_id for r in instance.get_runs() if r.tags.get("yecai/launched_by") == "cli"
+        )
+        first, second = sorted(
+            [_writing_interval(instance, run["runId"]), _writing_interval(instance, cli_run)]
+        )
+    assert first[1] <= second[0], (first, second)
+    # Published for every day, with the report of each backfilled day.
+    with duckdb.connect(str(settings.marts_db), read_only=True) as con:
+        days = {
+            d
+            for (d,) in con.execute(
+                "select distinct business_date from fct_sales_margin"
+            ).fetchall()
+        }
+    assert days == {*BACKFILL, CLI_DAY}
+    for day in BACKFILL:
+        assert (settings.reports / "daily" / f"{day}.html").exists()
+
+
+def test_the_asset_graph_shows_the_assets(server, tmp_path):
+    page = f"{server.url}/locations/{LOCATION}/asset-groups/marts"
+    budget = "--virtual-time-budget=30000"  # let the app fetch and lay out the graph
+    dom = chromium(tmp_path, "--window-size=1600,1200", budget, "--dump-dom", page).stdout
+    for asset in ("fct_sales_margin", "customer_profile"):
+        assert asset in dom, asset
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "asset-graph.png"
+    chromium(tmp_path, "--window-size=1600,1200", budget, f"--screenshot={shot}", page)
+    assert is_not_blank(shot)
