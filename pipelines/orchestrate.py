@@ -22,8 +22,8 @@ from dagster._core.storage.tags import (
 
 from pipelines.defs import build_definitions
 from pipelines.defs.automation.jobs import MAIN_JOB
-from pipelines.defs.ingest.assets import BAD_INPUT_TAG
 from pipelines.defs.transform.dbt import prepare_manifest
+from pipelines.run_summary import failure_lines, gate_lines, rerun_hint
 from pipelines.settings import BUSINESS_TIMEZONE, Settings
 from pipelines.warehouse_lock import lock_holder
 
@@ -76,49 +76,6 @@ def check_window(settings: Settings, start: date, end: date) -> str | None:
     return None
 
 
-def _root_cause(error) -> str:
-    """The innermost error of a step failure: the part that says what went wrong."""
-    while error.cause is not None:
-        error = error.cause
-    return f"{error.cls_name}: {error.message.strip()}"
-
-
-def _gate_lines(result: dg.ExecuteInProcessResult, severity: dg.AssetCheckSeverity) -> list[str]:
-    """One line per gate that failed with this severity: its asset and failed counts."""
-    lines = []
-    for event in result.all_events:
-        if event.event_type != dg.DagsterEventType.ASSET_CHECK_EVALUATION:
-            continue
-        evaluation = event.event_specific_data
-        if evaluation.passed or evaluation.severity != severity:
-            continue
-        results = evaluation.metadata.get("results")
-        failed = {
-            label: {k: v for k, v in outcome.items() if k in ("unexpected_count", "observed")}
-            for label, outcome in (results.value if results else {}).items()
-            if not outcome.get("passed")
-        }
-        asset = "/".join(evaluation.asset_key.path)
-        kind = "failed" if severity == dg.AssetCheckSeverity.ERROR else "warned"
-        lines.append(f"gate {evaluation.check_name} on {asset} {kind}: {failed}")
-    return lines
-
-
-def _failures(result: dg.ExecuteInProcessResult) -> tuple[bool, list[str]]:
-    """(bad input?, one line per failed step or error gate)."""
-    bad_input, lines = False, _gate_lines(result, dg.AssetCheckSeverity.ERROR)
-    for event in result.all_events:
-        if event.is_step_failure:
-            data = event.event_specific_data
-            user = getattr(data, "user_failure_data", None)
-            if user is not None and BAD_INPUT_TAG in (user.metadata or {}):
-                bad_input = True
-                lines.append(f"{event.step_key}: {user.description}")
-            elif "DagsterAssetCheckFailedError" not in (data.error.cls_name or ""):
-                lines.append(f"{event.step_key} failed: {_root_cause(data.error)}")
-    return bad_input, lines
-
-
 def run_window(settings: Settings, start: date, end: date, *, verbose: bool = False) -> RunOutcome:
     problem = check_window(settings, start, end)
     if problem:
@@ -155,19 +112,18 @@ def run_window(settings: Settings, start: date, end: date, *, verbose: bool = Fa
             EXIT_PUBLISHED,
             f"published {settings.marts_db} for {window} (run {result.run_id}, log {log_path})",
             result.run_id,
-            _gate_lines(result, dg.AssetCheckSeverity.WARN),
+            gate_lines(result.all_events, dg.AssetCheckSeverity.WARN),
         )
-    bad_input, lines = _failures(result)
+    bad_input, lines = failure_lines(result.all_events)
     headline = (
         f"bad input for {window}: nothing published; fix the files below"
         if bad_input
         else f"run for {window} failed before publishing: analysts keep the last good marts"
     )
-    rerun = f"yecai --home {settings.home} run --start {start} --end {end}"
     return RunOutcome(
         EXIT_BAD_INPUT if bad_input else EXIT_NOT_PUBLISHED,
-        f"{headline} (run {result.run_id}, log {log_path}). To re-run once fixed: {rerun} "
-        "(or re-execute the run in the Dagster UI)",
+        f"{headline} (run {result.run_id}, log {log_path}). "
+        + rerun_hint(settings.home, start, end),
         result.run_id,
         lines,
     )

@@ -31,6 +31,6 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             resources={
                 "yecai": YecaiResource.from_settings(settings),
                 "writer": WarehouseWriter(warehouse=str(settings.warehouse)),
-            }
+            },
         ),
     )

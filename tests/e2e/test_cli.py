@@ -8,9 +8,13 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
+from pipelines.defs import build_definitions
+from pipelines.defs.automation.triggers import FAILED_RUNS_LOG, FAILED_RUNS_SENSOR
+from pipelines.defs.resources import YecaiResource
 from pipelines.generate import GenerateRequest, generate
 from pipelines.ingest.landing import write_control
 from pipelines.settings import Settings
@@ -101,6 +105,28 @@ print(before, con.execute(query).fetchall()[0][0])
 """
 
 
+def report_failure(settings: Settings) -> str:
+    """Evaluate the failed-run sensor on the latest run, as the daemon would."""
+    defs = build_definitions(settings)
+    sensor = defs.resolve_sensor_def(FAILED_RUNS_SENSOR)
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        [run] = instance.get_runs(limit=1)
+        failure = next(
+            e.dagster_event
+            for e in instance.all_logs(run.run_id)
+            if e.dagster_event and e.dagster_event.event_type == dg.DagsterEventType.RUN_FAILURE
+        )
+        context = dg.build_run_status_sensor_context(
+            sensor_name=FAILED_RUNS_SENSOR,
+            dagster_event=failure,
+            dagster_instance=instance,
+            dagster_run=run,
+            resources={"yecai": YecaiResource.from_settings(settings)},
+        ).for_run_failure()
+        sensor(context)
+    return (settings.logs / FAILED_RUNS_LOG).read_text(encoding="utf-8").splitlines()[-1]
+
+
 def test_error_gates_stop_publication_and_readers_keep_their_snapshot(three_days, tmp_path):
     home, landing = three_days.home, three_days.landing
     day1, day2, day3 = "2024-06-03", "2024-06-04", "2024-06-05"
@@ -151,7 +177,11 @@ def test_error_gates_stop_publication_and_readers_keep_their_snapshot(three_days
     ):
         assert any(gate in line and why in line for line in gated.stderr.splitlines()), gated.stderr
     assert "13812345678" not in gated.stderr
+    assert f"yecai --home {home} run --start {day2} --end {day2}" in gated.stderr
     assert three_days.marts_db.read_bytes() == published
+    # The daemon's failed-run sensor says the same in logs/failed-runs.log.
+    failure = report_failure(three_days)
+    assert "gate_reconciliation" in failure and f"--start {day2} --end {day2}" in failure
 
     # Bad input is exit 2: a file the source sent in GBK.
     bad = landing / "sales" / day3 / "kids_pos_20240605.csv"

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.defs.automation.triggers import late_file_sensor, nightly_schedule
+from pipelines.defs.automation.triggers import (
+    failed_run_sensor,
+    late_file_sensor,
+    nightly_schedule,
+)
 
 MAIN_JOB = "yecai_daily"
 
@@ -18,5 +22,7 @@ def automation_definitions(partitions: dg.PartitionsDefinition) -> dg.Definition
         description="Ingest, build, gate and publish the selected business dates.",
     )
     return dg.Definitions(
-        jobs=[job], schedules=[nightly_schedule(job)], sensors=[late_file_sensor(job)]
+        jobs=[job],
+        schedules=[nightly_schedule(job)],
+        sensors=[late_file_sensor(job), failed_run_sensor()],
     )

@@ -1,8 +1,10 @@
-"""What starts the main job unattended: the nightly schedule and the late-file sensor.
+"""What starts the main job unattended, and what reports when it fails.
 
 The nightly run at 02:00 Asia/Shanghai loads yesterday. A file that arrives after the
 nightly run of its business date (late, or re-delivered with new content) is the
 sensor's: it requests exactly the dates such files belong to, once per file version.
+A failed run, however it was started, gets a line in logs/failed-runs.log saying what
+failed and how to re-run it.
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ from dagster._core.storage.tags import (
 
 from pipelines.defs.resources import YecaiResource
 from pipelines.ingest.landing import CONTROL_SUFFIX
+from pipelines.run_summary import failure_lines, rerun_hint
 from pipelines.settings import BUSINESS_TIMEZONE, SOURCES
 
 NIGHTLY_HOUR = 2  # 02:00 Asia/Shanghai, for yesterday (SPEC §8)
 SCHEDULE_NAME = "yecai_nightly"
 SENSOR_NAME = "yecai_late_files"
 SENSOR_INTERVAL_SECONDS = 60
+FAILED_RUNS_SENSOR = "yecai_failed_runs"
+FAILED_RUNS_LOG = "failed-runs.log"
 
 
 def nightly_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
@@ -195,3 +200,44 @@ def late_file_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefinitio
         return requests or dg.SkipReason("no late or re-delivered file")
 
     return yecai_late_files
+
+
+def run_window_of(run: dg.DagsterRun) -> tuple[str, str] | None:
+    tags = run.tags
+    if ASSET_PARTITION_RANGE_START_TAG in tags:
+        return tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG]
+    if "dagster/partition" in tags:
+        return tags["dagster/partition"], tags["dagster/partition"]
+    return None
+
+
+def failed_run_sensor() -> dg.SensorDefinition:
+    @dg.run_failure_sensor(
+        name=FAILED_RUNS_SENSOR,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Writes what failed in a run, and how to re-run it, to "
+        "logs/failed-runs.log of the home.",
+    )
+    def yecai_failed_runs(context: dg.RunFailureSensorContext, yecai: YecaiResource):
+        run = context.dagster_run
+        events = [
+            entry.dagster_event
+            for entry in context.instance.all_logs(run.run_id)
+            if entry.dagster_event is not None
+        ]
+        _, lines = failure_lines(events)
+        window = run_window_of(run)
+        settings = yecai.settings()
+        message = (
+            f"{datetime.now(ZoneInfo(BUSINESS_TIMEZONE)):%Y-%m-%d %H:%M} run {run.run_id} "
+            f"({run.tags.get('yecai/launched_by') or run.tags.get('dagster/backfill') or 'ui'}"
+            f", {'..'.join(window) if window else 'no partition'}) failed: "
+            + ("; ".join(lines) or context.failure_event.message or "see the run in the UI")
+            + (". " + rerun_hint(settings.home, *window) if window else "")
+        )
+        settings.logs.mkdir(parents=True, exist_ok=True)
+        with (settings.logs / FAILED_RUNS_LOG).open("a", encoding="utf-8") as log:
+            log.write(message + "\n")
+        context.log.error(message)
+
+    return yecai_failed_runs

@@ -1,0 +1,63 @@
+"""What a run did, in lines a person reads: failed steps and gates with their counts, and
+how to run the same window again. Used by `yecai run` and the failed-run sensor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.defs.ingest.assets import BAD_INPUT_TAG
+
+
+def _root_cause(error) -> str:
+    """The innermost error of a step failure: the part that says what went wrong."""
+    while error.cause is not None:
+        error = error.cause
+    return f"{error.cls_name}: {error.message.strip()}"
+
+
+def gate_lines(events: Iterable[dg.DagsterEvent], severity: dg.AssetCheckSeverity) -> list[str]:
+    """One line per gate that failed with this severity: its asset and failed counts."""
+    lines = []
+    for event in events:
+        if event.event_type != dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            continue
+        evaluation = event.event_specific_data
+        if evaluation.passed or evaluation.severity != severity:
+            continue
+        results = evaluation.metadata.get("results")
+        failed = {
+            label: {k: v for k, v in outcome.items() if k in ("unexpected_count", "observed")}
+            for label, outcome in (results.value if results else {}).items()
+            if not outcome.get("passed")
+        }
+        asset = "/".join(evaluation.asset_key.path)
+        kind = "failed" if severity == dg.AssetCheckSeverity.ERROR else "warned"
+        lines.append(f"gate {evaluation.check_name} on {asset} {kind}: {failed}")
+    return lines
+
+
+def failure_lines(events: Iterable[dg.DagsterEvent]) -> tuple[bool, list[str]]:
+    """(bad input?, one line per failed step or error gate)."""
+    events = list(events)
+    bad_input, lines = False, gate_lines(events, dg.AssetCheckSeverity.ERROR)
+    for event in events:
+        if event.is_step_failure:
+            data = event.event_specific_data
+            user = getattr(data, "user_failure_data", None)
+            if user is not None and BAD_INPUT_TAG in (user.metadata or {}):
+                bad_input = True
+                lines.append(f"{event.step_key}: {user.description}")
+            elif "DagsterAssetCheckFailedError" not in (data.error.cls_name or ""):
+                lines.append(f"{event.step_key} failed: {_root_cause(data.error)}")
+    return bad_input, lines
+
+
+def rerun_hint(home: Path, start: date | str, end: date | str) -> str:
+    return (
+        f"To re-run once fixed: yecai --home {home} run --start {start} --end {end} "
+        "(or re-execute the run in the Dagster UI)"
+    )
