@@ -89,10 +89,17 @@ def test_partitions_and_backfills(defs):
     assert isinstance(partitions, dg.DailyPartitionsDefinition)
     assert partitions.timezone == "Asia/Shanghai"
     assert partitions.get_first_partition_key() == "2022-07-01"
+    # Every partitioned asset backfills as one run: a single other policy in the selection
+    # would split a 2,000-day backfill into many runs.
     graph = defs.resolve_asset_graph()
-    for key in (["raw", "sales"], ["marts", "fct_sales_margin"], ["published", "marts"]):
-        policy = graph.get(dg.AssetKey(key)).backfill_policy
-        assert policy == dg.BackfillPolicy.single_run(), key
+    partitioned = [graph.get(key) for key in graph.materializable_asset_keys]
+    partitioned = [node for node in partitioned if node.is_partitioned]
+    assert {"raw/sales", "marts/fct_sales_margin", "published/marts", "reports/daily"} <= {
+        node.key.to_user_string() for node in partitioned
+    }
+    for node in partitioned:
+        assert node.backfill_policy == dg.BackfillPolicy.single_run(), node.key
+        assert node.partitions_def == partitions, node.key
 
 
 def test_publishing_alone_refuses_without_its_gates(defs, tmp_path):
