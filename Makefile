@@ -50,12 +50,12 @@ ui: setup
 	$(BIN)/yecai ui $(if $(YECAI_PII_KEY),,--demo)
 
 lint: setup
-	$(BIN)/ruff check pipelines tests
-	$(BIN)/ruff format --check pipelines tests
+	$(BIN)/ruff check pipelines tests bench
+	$(BIN)/ruff format --check pipelines tests bench
 
 format: setup
-	$(BIN)/ruff format pipelines tests
-	$(BIN)/ruff check --fix pipelines tests
+	$(BIN)/ruff format pipelines tests bench
+	$(BIN)/ruff check --fix pipelines tests bench
 
 contracts: setup
 	$(BIN)/python -m pipelines.dbt_sources

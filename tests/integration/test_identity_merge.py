@@ -4,10 +4,12 @@ and the earlier order lines move to the survivor."""
 from datetime import date
 from decimal import Decimal
 
+import dagster as dg
 import duckdb
 import pytest
 
 from pipelines.contracts import load_contract
+from pipelines.defs.transform.dbt import DBT_DOCS, DOCS_STAMP, docs_fingerprint
 from pipelines.orchestrate import run_window
 from pipelines.settings import PII_KEY_ENV, Settings
 from tests.conftest import TEST_PII_KEY
@@ -116,3 +118,10 @@ def test_a_merge_keeps_the_first_seen_key_and_rekeys_history(tmp_path, dbt_manif
         profiles = con.execute("select customer_key, order_count from customer_profile").fetchall()
     assert merges == [(phone_key, email_key, DAY2)]
     assert profiles == [(email_key, 3)]
+
+    # The second run left the dbt docs alone: the project had not changed.
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        docs = instance.fetch_materializations(DBT_DOCS, limit=2).records
+    regenerated = [r.asset_materialization.metadata["regenerated"].value for r in docs]
+    assert regenerated == [False, True]
+    assert (settings.reports / "dbt-docs" / DOCS_STAMP).read_text() == docs_fingerprint()
