@@ -8,12 +8,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help setup browser run test test-fast ui lint format contracts clean
+.PHONY: help setup browser run test test-fast bench ui lint format contracts clean
 
 help:
 	@echo "make run        generate sample data, ingest, build, gate and publish (yecai demo)"
 	@echo "make test       the whole test suite (installs what it needs first)"
 	@echo "make test-fast  unit tests only"
+	@echo "make bench      benchmarks at stated scales -> BENCHMARKS.md (not part of make test)"
 	@echo "make ui         Dagster UI on http://127.0.0.1:3000 for ./.yecai"
 	@echo "make lint       ruff lint and format check"
 	@echo "make contracts  regenerate dbt sources from data_contracts/"
@@ -45,6 +46,9 @@ test: setup browser
 
 test-fast: setup
 	$(BIN)/pytest tests/unit
+
+bench: setup
+	$(BIN)/python -m bench.run $(if $(CASES),--cases $(CASES),)
 
 ui: setup
 	$(BIN)/yecai ui $(if $(YECAI_PII_KEY),,--demo)
