@@ -11,7 +11,6 @@ the run's duration and its steps. Reuses the real-server test's harness.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import tempfile
 import time
@@ -23,12 +22,7 @@ import duckdb
 
 from pipelines.generate import GenerateRequest, generate
 from pipelines.settings import Settings
-from tests.e2e.test_webserver import (
-    BACKFILL_STATUS,
-    LAUNCH_PARTITION_BACKFILL,
-    Server,
-    _free_port,
-)
+from tests.e2e.test_webserver import Server, _free_port
 
 FIRST = date(2024, 4, 1)
 
@@ -48,29 +42,11 @@ def main() -> None:
         settings.truth,
         GenerateRequest(start=FIRST, days=options.days, scale=options.scale, seed=42),
     )
-    os.environ.setdefault("YECAI_PII_KEY", "bench-key-0123456789abcdef-not-for-production")
     server = Server(home, _free_port())
     try:
-        nodes = server.wait_until_loaded()
+        server.wait_until_loaded()
         started = time.monotonic()
-        launched = server.graphql(
-            LAUNCH_PARTITION_BACKFILL,
-            {
-                "backfillParams": {
-                    "tags": [],
-                    "assetSelection": [node["assetKey"] for node in nodes],
-                    "partitionNames": [day.isoformat() for day in days],
-                    "fromFailure": False,
-                }
-            },
-        )["launchPartitionBackfill"]
-        while True:
-            backfill = server.graphql(BACKFILL_STATUS, {"id": launched["backfillId"]})[
-                "partitionBackfillOrError"
-            ]
-            if backfill["status"] != "REQUESTED":
-                break
-            time.sleep(2)
+        backfill = server.wait_for_backfill(server.launch_backfill(days), timeout=24 * 3600)
         wall = time.monotonic() - started
     finally:
         server.stop()

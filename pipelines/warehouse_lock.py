@@ -21,19 +21,27 @@ def lock_path(warehouse: Path) -> Path:
     return warehouse / LOCK_FILE
 
 
+def _try_lock(handle) -> str | None:
+    """Take the lock on an open lock file without waiting: None when taken, else who holds
+    it (what the holder wrote into the file)."""
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return None
+    except BlockingIOError:
+        handle.seek(0)
+        return handle.read().strip() or "another process"
+
+
 def lock_holder(warehouse: Path) -> str | None:
     """Who holds the writer lock now (run id and process), or None when it is free."""
     path = lock_path(warehouse)
     if not path.exists():
         return None
     with open(path, "a+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            return handle.read().strip() or "another process"
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return None
+        holder = _try_lock(handle)
+        if holder is None:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        return holder
 
 
 @contextlib.contextmanager
@@ -44,18 +52,12 @@ def writer_lock(
     warehouse.mkdir(parents=True, exist_ok=True)
     with open(lock_path(warehouse), "a+", encoding="utf-8") as handle:
         waited, last_note = 0.0, None
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if last_note is None or waited - last_note >= 60:
-                    handle.seek(0)
-                    current = handle.read().strip() or "another process"
-                    wait_note(f"waiting for build.duckdb: {current} is writing it")
-                    last_note = waited
-                time.sleep(poll_seconds)
-                waited += poll_seconds
+        while (current := _try_lock(handle)) is not None:
+            if last_note is None or waited - last_note >= 60:
+                wait_note(f"waiting for build.duckdb: {current} is writing it")
+                last_note = waited
+            time.sleep(poll_seconds)
+            waited += poll_seconds
         handle.truncate(0)
         handle.write(f"{holder} (pid {os.getpid()}, since {datetime.now(UTC):%H:%M:%S} UTC)")
         handle.flush()

@@ -26,10 +26,15 @@ pytestmark = pytest.mark.slow
 YECAI = str(Path(sys.executable).with_name("yecai"))
 
 
-def yecai(home: Path, *args: str, key: str | None = TEST_PII_KEY) -> subprocess.CompletedProcess:
+def yecai_env(key: str | None = TEST_PII_KEY) -> dict[str, str]:
+    """This environment without the test process's own yecai and Dagster settings: a
+    command sees only its --home and, when given, the PII key."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("YECAI_", "DAGSTER_"))}
-    if key:
-        env["YECAI_PII_KEY"] = key
+    return {**env, "YECAI_PII_KEY": key} if key else env
+
+
+def yecai(home: Path, *args: str, key: str | None = TEST_PII_KEY) -> subprocess.CompletedProcess:
+    env = yecai_env(key)
     return subprocess.run(
         [YECAI, "--home", str(home), *args], env=env, capture_output=True, text=True, timeout=600
     )

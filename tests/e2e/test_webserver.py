@@ -23,9 +23,8 @@ import pytest
 
 from pipelines.generate import GenerateRequest, generate
 from pipelines.settings import Settings
-from tests.conftest import TEST_PII_KEY
 from tests.e2e.browser import ARTIFACTS, chromium, is_not_blank
-from tests.e2e.test_cli import YECAI
+from tests.e2e.test_cli import YECAI, yecai_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.server, pytest.mark.browser]
 FIRST = date(2024, 5, 6)
@@ -63,10 +62,9 @@ class Server:
     def __init__(self, home: Path, port: int):
         self.home, self.url = home, f"http://127.0.0.1:{port}"
         self.log = (home / "ui.log").open("w")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("YECAI_", "DAGSTER_"))}
         self.process = subprocess.Popen(
             [YECAI, "--home", str(home), "ui", "--port", str(port)],
-            env={**env, "YECAI_PII_KEY": TEST_PII_KEY},
+            env=yecai_env(),
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: nothing outlives the test
@@ -95,6 +93,34 @@ class Server:
                 pass
             time.sleep(1)
         raise TimeoutError(f"dagster-webserver did not serve {self.url} in {timeout} s")
+
+    def launch_backfill(self, days: list[date]) -> str:
+        """Every asset for these days, as the UI's launchpad asks for it; the backfill id."""
+        nodes = self.wait_until_loaded()
+        launched = self.graphql(
+            LAUNCH_PARTITION_BACKFILL,
+            {
+                "backfillParams": {
+                    "tags": [],
+                    "assetSelection": [node["assetKey"] for node in nodes],
+                    "partitionNames": [day.isoformat() for day in days],
+                    "fromFailure": False,
+                }
+            },
+        )["launchPartitionBackfill"]
+        assert launched["__typename"] == "LaunchBackfillSuccess", launched
+        return launched["backfillId"]
+
+    def wait_for_backfill(self, backfill_id: str, timeout: float = 600) -> dict:
+        """The backfill once it is no longer in progress (or when the time is up)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            backfill = self.graphql(BACKFILL_STATUS, {"id": backfill_id})[
+                "partitionBackfillOrError"
+            ]
+            if backfill["status"] != "REQUESTED" or time.monotonic() > deadline:
+                return backfill
+            time.sleep(2)
 
     def stop(self) -> None:
         """SIGTERM to `yecai ui` (it stops the webserver and the daemon it started); the
@@ -131,36 +157,16 @@ def _writing_interval(instance: dg.DagsterInstance, run_id: str) -> tuple[float,
 
 
 def test_a_ui_backfill_is_one_run_and_a_cli_run_waits_for_it(server):
-    nodes = server.wait_until_loaded()
-    launched = server.graphql(
-        LAUNCH_PARTITION_BACKFILL,
-        {
-            "backfillParams": {
-                "tags": [],
-                "assetSelection": [node["assetKey"] for node in nodes],
-                "partitionNames": [day.isoformat() for day in BACKFILL],
-                "fromFailure": False,
-            }
-        },
-    )["launchPartitionBackfill"]
-    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    backfill_id = server.launch_backfill(BACKFILL)
     # Meanwhile an engineer runs another day from the command line.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("YECAI_", "DAGSTER_"))}
     cli = subprocess.Popen(
         [YECAI, "--home", str(server.home), "run", "--start", CLI_DAY.isoformat()],
-        env={**env, "YECAI_PII_KEY": TEST_PII_KEY},
+        env=yecai_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 600
-    while True:
-        backfill = server.graphql(BACKFILL_STATUS, {"id": launched["backfillId"]})[
-            "partitionBackfillOrError"
-        ]
-        if backfill["status"] not in ("REQUESTED",) or time.monotonic() > deadline:
-            break
-        time.sleep(3)
+    backfill = server.wait_for_backfill(backfill_id)
     out, err = cli.communicate(timeout=600)
     assert backfill["status"] == "COMPLETED_SUCCESS", backfill
     assert cli.returncode == 0, out + err

@@ -22,8 +22,9 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
+from pipelines.defs.automation.partitions import tagged_window
 from pipelines.defs.resources import YecaiResource
-from pipelines.ingest.landing import CONTROL_SUFFIX
+from pipelines.ingest.landing import FileProblem, read_control, ready_files
 from pipelines.run_summary import failure_lines, rerun_hint
 from pipelines.settings import BUSINESS_TIMEZONE, SOURCES
 
@@ -69,16 +70,19 @@ def delivered_versions(landing: Path) -> list[FileVersion]:
     be copying). The control file carries the content's sha256: no data file is read."""
     versions = []
     for source in SOURCES:
-        for control in (landing / source).glob(f"*/*{CONTROL_SUFFIX}"):
+        folders = (landing / source).iterdir() if (landing / source).is_dir() else []
+        for folder in folders:
             try:
-                day = date.fromisoformat(control.parent.name)
-                sha256 = str(json.loads(control.read_text(encoding="utf-8"))["sha256"])
-                mtime = control.stat().st_mtime_ns
-            except (ValueError, KeyError, TypeError, OSError):
-                continue  # not a date folder, or a control file being written: next tick
-            data_file = control.with_name(control.name.removesuffix(CONTROL_SUFFIX))
-            if data_file.is_file():
-                versions.append(FileVersion(source, day, data_file.name, sha256, mtime))
+                day = date.fromisoformat(folder.name)
+            except ValueError:
+                continue  # not a business-date folder
+            for landed in ready_files(landing, source, day)[0]:
+                try:
+                    control = read_control(landed)
+                    mtime = landed.control_path.stat().st_mtime_ns
+                except (FileProblem, OSError):
+                    continue  # a control file being written: next tick
+                versions.append(FileVersion(source, day, landed.name, control.sha256, mtime))
     return versions
 
 
@@ -202,15 +206,6 @@ def late_file_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefinitio
     return yecai_late_files
 
 
-def run_window_of(run: dg.DagsterRun) -> tuple[str, str] | None:
-    tags = run.tags
-    if ASSET_PARTITION_RANGE_START_TAG in tags:
-        return tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG]
-    if "dagster/partition" in tags:
-        return tags["dagster/partition"], tags["dagster/partition"]
-    return None
-
-
 def failed_run_sensor() -> dg.SensorDefinition:
     @dg.run_failure_sensor(
         name=FAILED_RUNS_SENSOR,
@@ -226,12 +221,12 @@ def failed_run_sensor() -> dg.SensorDefinition:
             if entry.dagster_event is not None
         ]
         _, lines = failure_lines(events)
-        window = run_window_of(run)
+        window = tagged_window(run.tags)
         settings = yecai.settings()
         message = (
             f"{datetime.now(ZoneInfo(BUSINESS_TIMEZONE)):%Y-%m-%d %H:%M} run {run.run_id} "
             f"({run.tags.get('yecai/launched_by') or run.tags.get('dagster/backfill') or 'ui'}"
-            f", {'..'.join(window) if window else 'no partition'}) failed: "
+            f", {'..'.join(map(str, window)) if window else 'no partition'}) failed: "
             + ("; ".join(lines) or context.failure_event.message or "see the run in the UI")
             + (". " + rerun_hint(settings.home, *window) if window else "")
         )

@@ -4,16 +4,11 @@ Error gates are blocking: Dagster does not publish in a run where one failed, an
 publish step checks the evaluations itself too. Warn gates report without blocking.
 """
 
-from datetime import date
 from functools import partial
 
 import dagster as dg
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-    PARTITION_NAME_TAG,
-)
 
+from pipelines.defs.automation.partitions import tagged_window
 from pipelines.defs.gates import history
 from pipelines.defs.gates.config import GateConfig, load_gate_config
 from pipelines.defs.gates.gx_duckdb import ExpectationOutcome, SuiteOutcome, validate_all
@@ -63,16 +58,7 @@ def check_metadata(outcome: SuiteOutcome, window: Window) -> dict[str, dg.Metada
 
 def run_window(context: dg.AssetCheckExecutionContext) -> Window:
     """The business dates of the run: its partition range, one partition, or everything."""
-    tags = context.run.tags
-    if ASSET_PARTITION_RANGE_START_TAG in tags:
-        return Window(
-            date.fromisoformat(tags[ASSET_PARTITION_RANGE_START_TAG]),
-            date.fromisoformat(tags[ASSET_PARTITION_RANGE_END_TAG]),
-        )
-    if PARTITION_NAME_TAG in tags:
-        day = date.fromisoformat(tags[PARTITION_NAME_TAG])
-        return Window(day, day)
-    return Window(*EVERYTHING)
+    return Window(*(tagged_window(context.run.tags) or EVERYTHING))
 
 
 def by_check(suites: list[GateSuite]) -> dict[dg.AssetCheckKey, list[GateSuite]]:
