@@ -151,7 +151,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     from pipelines.defs.transform.dbt import prepare_manifest
-    from pipelines.orchestrate import ensure_instance_home
+    from pipelines.instance import ensure_instance_home
     from pipelines.pii import resolve_key
 
     if args.demo:

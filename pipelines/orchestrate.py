@@ -8,7 +8,6 @@ data engineer sees (and can re-run) in the UI. The outcome maps to the CLI's exi
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -23,23 +22,12 @@ from dagster._core.storage.tags import (
 from pipelines.defs import build_definitions
 from pipelines.defs.automation.jobs import MAIN_JOB
 from pipelines.defs.transform.dbt import prepare_manifest
+from pipelines.instance import ensure_instance_home
 from pipelines.run_summary import failure_lines, gate_lines, rerun_hint
 from pipelines.settings import BUSINESS_TIMEZONE, Settings
 from pipelines.warehouse_lock import lock_holder
 
 EXIT_PUBLISHED, EXIT_NOT_PUBLISHED, EXIT_BAD_INPUT = 0, 1, 2
-DAGSTER_YAML = """\
-# Written by yecai for this home. Runs queue one at a time: only one writes build.duckdb.
-telemetry:
-  enabled: false
-nux:
-  enabled: false
-run_coordinator:
-  module: dagster.core.run_coordinator
-  class: QueuedRunCoordinator
-  config:
-    max_concurrent_runs: 1
-"""
 
 
 @dataclass
@@ -52,14 +40,6 @@ class RunOutcome:
 
 def yesterday() -> date:
     return datetime.now(ZoneInfo(BUSINESS_TIMEZONE)).date() - timedelta(days=1)
-
-
-def ensure_instance_home(settings: Settings) -> None:
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
-    config = settings.dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
-    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
 
 
 def check_window(settings: Settings, start: date, end: date) -> str | None:

@@ -466,8 +466,12 @@ def inject_ledger_defects(
         on="order_id",
         maintain_order="left",
     )
-    # A wrong-period posting goes to the 1st of the next month, else the last day of the
-    # previous one, whichever lies inside the window; without either there is none.
+    # A wrong-period posting goes a month late (same day of the next month), else to the 1st
+    # of the next month, else to the last day of the previous one, whichever lies inside
+    # the window first; without any there is none. Posting a month late spreads long windows'
+    # wrong-period postings over the days: piled onto the 1st, a year's would make each 1st
+    # a material break, which a normal day at the default defect rate must not be.
+    month_late = pl.col("business_date").dt.offset_by("1mo")
     next_month = pl.col("business_date").dt.offset_by("1mo").dt.truncate("1mo")
     previous_month_end = pl.col("business_date").dt.truncate("1mo") - pl.duration(days=1)
     revenue = postings.filter(
@@ -482,6 +486,8 @@ def inject_ledger_defects(
         .with_columns(
             _moved_to=pl.when(pl.col("defect") != "WRONG_PERIOD")
             .then(None)
+            .when(month_late <= last)
+            .then(month_late)
             .when(next_month <= last)
             .then(next_month)
             .when(previous_month_end >= first)
