@@ -88,7 +88,7 @@ def tables(db: Path) -> dict[str, list[tuple]]:
     content = {}
     for name in names:
         rows = []
-        for row in con.execute(f"select * from {name}"):  # noqa: S608 - names from sqlite_master
+        for row in con.execute(f"select * from {name}"):
             values = []
             for column in row.keys():  # noqa: SIM118 - sqlite3.Row
                 value = row[column]
