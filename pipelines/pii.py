@@ -65,14 +65,9 @@ def normalise(kind: str, value: pl.Expr) -> pl.Expr:
     """The canonical form identity matching uses; empty strings become null."""
     text = value.cast(pl.String).str.strip_chars()
     if kind == "phone":
+        # 11 digits after a 0086 or 86 country code lose the code; one regex each way.
         digits = text.str.replace_all(r"[^0-9]", "")
-        normalised = (
-            pl.when(digits.str.len_chars().eq(15) & digits.str.starts_with("0086"))
-            .then(digits.str.slice(4))
-            .when(digits.str.len_chars().eq(13) & digits.str.starts_with("86"))
-            .then(digits.str.slice(2))
-            .otherwise(digits)
-        )
+        normalised = digits.str.replace(r"^(?:0086|86)([0-9]{11})$", "${1}")
     elif kind == "email":
         normalised = text.str.to_lowercase()
     elif kind == "id_number":
@@ -117,22 +112,39 @@ def mask(kind: str, normalised: pl.Expr) -> pl.Expr:
     raise ValueError(f"unknown PII kind {kind!r}")
 
 
-def tokenise(kind: str, normalised: pl.Series, key: bytes) -> pl.Series:
-    """HMAC-SHA256 tokens, computed once per distinct value (hashlib is C; the loop is not)."""
+def _hmac_tokens(kind: str, values: list[str], key: bytes) -> list[str]:
     inner = hmac.new(key, digestmod=hashlib.sha256)
     prefix = f"{kind}:".encode()
-    distinct = normalised.cast(pl.String).drop_nulls().unique()
     tokens = []
-    for value in distinct.to_list():
+    for value in values:
         mac = inner.copy()
         mac.update(prefix + value.encode())
         tokens.append(mac.hexdigest())
+    return tokens
+
+
+def tokenise(kind: str, normalised: pl.Series, key: bytes) -> pl.Series:
+    """HMAC-SHA256 tokens, computed once per distinct value (hashlib is C; the loop is not)."""
+    return protect(kind, normalised, key)["token"]
+
+
+def protect(kind: str, normalised: pl.Series, key: bytes) -> pl.DataFrame:
+    """Token and masked form of each normalised value, aligned with it (nulls stay null).
+
+    Both are computed once per distinct value and joined back: a day's extract repeats
+    the same people many times."""
+    distinct = normalised.cast(pl.String).drop_nulls().unique()
     mapping = pl.DataFrame(
-        {"value": distinct, "token": pl.Series(tokens, dtype=pl.String)},
+        {
+            "value": distinct,
+            "token": pl.Series(_hmac_tokens(kind, distinct.to_list(), key), dtype=pl.String),
+        },
         schema={"value": pl.String, "token": pl.String},
-    )
+    ).with_columns(mask(kind, pl.col("value")).alias("masked"))
     frame = pl.DataFrame({"value": normalised.cast(pl.String)})
-    return frame.join(mapping, on="value", how="left", maintain_order="left")["token"]
+    return frame.join(mapping, on="value", how="left", maintain_order="left").select(
+        "token", "masked"
+    )
 
 
 def token_for(kind: str, raw_value: str, key: bytes) -> str | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date
 
 import polars as pl
 
@@ -22,18 +21,33 @@ from pipelines.settings import BUSINESS_TIMEZONE
 
 ROW_NUMBER = "_source_row_number"
 SOURCE_FILE = "_source_file"
+BUSINESS_DATE = "_business_date"  # the delivery folder's date, on every row of a batch
 REASON = "_reason"
 _SHOWN_CHARS = 40
 _TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$"
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
+# Where a row came from: its delivery date, file and line (1 = the first data row).
+FILE_ROW = (BUSINESS_DATE, SOURCE_FILE, ROW_NUMBER)
+
+
 @dataclass
-class ParsedFile:
+class ReadFile:
+    """A delivered file's rows (the contract's columns, as delivered) with FILE_ROW."""
+
+    landed: LandedFile
+    rows: pl.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParsedBatch:
+    """Rows of one or more files: loaded (lake schema) and quarantined (with the reason),
+    each with BUSINESS_DATE to split them by partition."""
+
     loaded: pl.DataFrame
     quarantined: pl.DataFrame
-    rows_read: int
-    warnings: list[str] = field(default_factory=list)
 
 
 def check_control(landed: LandedFile, content: bytes, control: Control) -> None:
@@ -137,7 +151,7 @@ def _check_columns(landed: LandedFile, frame: pl.DataFrame, contract: Contract) 
 
 
 def _shown(text: pl.Expr) -> pl.Expr:
-    return text.str.slice(0, _SHOWN_CHARS)
+    return text.cast(pl.String).str.slice(0, _SHOWN_CHARS)
 
 
 @dataclass(frozen=True)
@@ -150,12 +164,14 @@ class Check:
 
 
 def _text(name: str) -> pl.Expr:
-    return pl.col(name)
+    """A column's text as delivered, trimmed, empty as null."""
+    return pl.col(f"{name}::text")
 
 
 def _value(name: str) -> pl.Expr:
-    """The parsed value of a column (PII columns: the normalised value)."""
-    return pl.col(f"{name}::value")
+    """The parsed value of a column (PII columns: the normalised value), under its own name,
+    as the contract's row rules refer to it."""
+    return pl.col(name)
 
 
 def _parse(column: Column) -> tuple[pl.Expr, Check | None]:
@@ -180,7 +196,8 @@ def _parse(column: Column) -> tuple[pl.Expr, Check | None]:
     elif column.logical_type == "timestamp":
         ok = text.str.contains(_TIMESTAMP_PATTERN)
         what = "an ISO 8601 time with offset (2024-03-01T10:15:00+08:00)"
-        iso = text.str.replace(r"^(\d{4}-\d{2}-\d{2}) ", "${1}T").str.replace(r"Z$", "+00:00")
+        # The pattern allows one space (or T) between date and time and a Z only at the end.
+        iso = text.str.replace(" ", "T", literal=True).str.replace("Z", "+00:00", literal=True)
         typed = pl.when(ok).then(
             iso.str.to_datetime(
                 "%Y-%m-%dT%H:%M:%S%.f%z", strict=False, time_zone="UTC", time_unit="us"
@@ -263,7 +280,8 @@ def _pii_checks(column: Column) -> list[Check]:
     return checks
 
 
-def _business_date_check(contract: Contract, day: date) -> Check:
+def _business_date_check(contract: Contract) -> Check:
+    """The row's business date must be its delivery folder's (BUSINESS_DATE of the batch)."""
     column = contract.column(contract.business_date_column)
     value = _value(column.name)
     local_date = (
@@ -272,50 +290,73 @@ def _business_date_check(contract: Contract, day: date) -> Check:
         else value
     )
     return Check(
-        local_date.is_not_null() & (local_date != pl.lit(day)),
+        local_date.is_not_null() & (local_date != pl.col(BUSINESS_DATE)),
         pl.format(
             f"{column.name}: business date {{}} (Asia/Shanghai) is not this delivery's date "
-            f"{day.isoformat()}; deliver the row under landing/{contract.source}/{{}}/",
+            f"{{}}; deliver the row under landing/{contract.source}/{{}}/",
             local_date.cast(pl.String),
+            pl.col(BUSINESS_DATE).cast(pl.String),
             local_date.cast(pl.String),
         ),
     )
 
 
-def _reference_flags(
-    contract: Contract, work: pl.DataFrame, seeds: dict[str, pl.DataFrame]
-) -> tuple[pl.DataFrame, list[Check]]:
-    """Mark rows whose foreign key into the seeds is unknown (a join per reference)."""
+def _reference_checks(contract: Contract, seeds: dict[str, pl.DataFrame]) -> list[Check]:
+    """Rows whose foreign key into the seeds is unknown (a hash lookup per reference)."""
     checks = []
-    for index, ref in enumerate(contract.references):
-        flag = f"::unknown_ref{index}"
+    for ref in contract.references:
+        texts = [f"{c}::text" for c in ref.columns]
         known = (
             seeds[ref.seed]
             .select(
-                [pl.col(s).alias(c) for c, s in zip(ref.columns, ref.seed_columns, strict=True)]
+                pl.struct(pl.col(s).alias(t) for s, t in zip(ref.seed_columns, texts, strict=True))
             )
+            .to_series()
             .unique()
-            .with_columns(pl.lit(True).alias("::known"))
         )
-        all_present = pl.all_horizontal(_text(c).is_not_null() for c in ref.columns)
-        work = work.join(known, on=list(ref.columns), how="left", maintain_order="left").select(
-            pl.exclude("::known"), (all_present & pl.col("::known").is_null()).alias(flag)
-        )
+        all_present = pl.all_horizontal(pl.col(t).is_not_null() for t in texts)
         values = pl.concat_str([_shown(_text(c)) for c in ref.columns], separator="', '")
         checks.append(
             Check(
-                pl.col(flag),
+                all_present & ~pl.struct(texts).is_in(known.implode()),
                 pl.format(
                     f"({', '.join(ref.columns)}) = ('{{}}') not found in seeds/{ref.seed}.csv",
                     values,
                 ),
             )
         )
+    return checks
+
+
+def _work_frame(batch: pl.DataFrame, contract: Contract) -> tuple[pl.LazyFrame, list[Check]]:
+    """Where each row came from, the text of every column, and its parsed (or, for PII,
+    normalised) value. Typed Parquet columns already holding the contract's type keep
+    their value as it is (their text is made only for the rows a message quotes)."""
+    texts, values, checks = [], [], []
+    for column in contract.columns:
+        name = column.name
+        if column.logical_type != "string" and batch.schema[name] == column.polars_dtype:
+            texts.extend([pl.col(name), pl.col(name).alias(f"{name}::text")])
+            checks.extend(_value_checks(column))
+            continue
+        text = pl.col(name).cast(pl.String).str.strip_chars()
+        texts.append(pl.when(text.str.len_bytes() > 0).then(text).alias(f"{name}::text"))
+        if column.is_pii:
+            values.append(pii.normalise(column.pii_kind, _text(name)).alias(name))
+            checks.extend(_pii_checks(column))
+            continue
+        typed, parse_check = _parse(column)
+        values.append(typed.alias(name))
+        checks.extend([parse_check] if parse_check else [])
+        checks.extend(_value_checks(column))
+    work = batch.lazy().select(*FILE_ROW, *texts).with_columns(*values)
     return work, checks
 
 
-def read_frame(landed: LandedFile, content: bytes, control: Control) -> pl.DataFrame:
-    """Bytes → a frame with every column, after the file-level checks."""
+def read_frame(
+    landed: LandedFile, content: bytes, control: Control, contract: Contract
+) -> ReadFile:
+    """Bytes → the contract's columns of every row, after the file-level checks."""
     check_control(landed, content, control)
     frame = _read_csv(landed, content) if landed.format == "csv" else _read_parquet(landed, content)
     if frame.height != control.rows:
@@ -324,156 +365,162 @@ def read_frame(landed: LandedFile, content: bytes, control: Control) -> pl.DataF
             f"holds {frame.height} data rows but its control file says {control.rows}",
             "deliver the complete file again with a matching .ok control file",
         )
-    return frame
-
-
-def _work_frame(frame: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame, list[Check]]:
-    """Row number, text of every column, and its parsed (or, for PII, normalised) value."""
-    texts, originals, values, checks = [], [], [], []
-    for column in contract.columns:
-        name = column.name
-        text = pl.col(name).cast(pl.String).str.strip_chars()
-        texts.append(pl.when(text.str.len_chars() > 0).then(text).alias(name))
-        if column.is_pii:
-            values.append(pii.normalise(column.pii_kind, _text(name)).alias(f"{name}::value"))
-            checks.extend(_pii_checks(column))
-            continue
-        if frame.schema[name] == column.polars_dtype:
-            # Typed Parquet already holds the contract's type: keep the value as it is.
-            originals.append(pl.col(name).alias(f"{name}::value"))
-            checks.extend(_value_checks(column))
-            continue
-        typed, parse_check = _parse(column)
-        values.append(typed.alias(f"{name}::value"))
-        checks.extend([parse_check] if parse_check else [])
-        checks.extend(_value_checks(column))
-    numbered = frame.with_row_index(ROW_NUMBER, offset=1).with_columns(
-        pl.col(ROW_NUMBER).cast(pl.Int64)
+    warnings = _check_columns(landed, frame, contract)
+    rows = frame.select(contract.column_names).with_row_index(ROW_NUMBER, offset=1)
+    rows = rows.with_columns(
+        pl.col(ROW_NUMBER).cast(pl.Int64),
+        pl.lit(landed.name).alias(SOURCE_FILE),
+        pl.lit(landed.business_date).alias(BUSINESS_DATE),
     )
-    work = numbered.select(ROW_NUMBER, *texts, *originals).with_columns(*values)
-    return work, checks
+    return ReadFile(landed=landed, rows=rows, warnings=warnings)
 
 
 def parse_rows(
-    landed: LandedFile,
-    frame: pl.DataFrame,
+    batch: pl.DataFrame,
     contract: Contract,
     seeds: dict[str, pl.DataFrame],
     pii_key: bytes,
-) -> ParsedFile:
-    """Type, check and tokenise every row; split into loaded and quarantined rows."""
-    warnings = _check_columns(landed, frame, contract)
-    work, checks = _work_frame(frame, contract)
-    checks.append(_business_date_check(contract, landed.business_date))
-    work, reference_checks = _reference_flags(contract, work, seeds)
-    checks.extend(reference_checks)
-    typed_view = work.select(
-        *(_value(c.name).alias(c.name) for c in contract.columns if not c.is_pii)
-    )
-    rule_flags = typed_view.select(
-        *(
-            (~pl.sql_expr(rule.condition).fill_null(True)).alias(f"::rule{i}")
-            for i, rule in enumerate(contract.row_rules)
-        )
-    )
-    work = work.hstack(rule_flags) if rule_flags.width else work
-    checks.extend(
-        Check(pl.col(f"::rule{i}"), pl.lit(f"rule {rule.name} broken: {rule.description}"))
-        for i, rule in enumerate(contract.row_rules)
-    )
+) -> ParsedBatch:
+    """Type, check and tokenise the rows of one or more files (as read by read_frame, with one
+    schema); split them into loaded and quarantined rows, each with its file and date.
 
-    work = work.with_columns(
-        *(c.broken.fill_null(False).alias(f"::check{i}") for i, c in enumerate(checks))
-    ).with_columns(pl.any_horizontal(pl.col(r"^::check\d+$")).alias("::bad"))
+    Parsing and every check run as one lazy query, so Polars shares common work and
+    spreads the columns over the cores; messages are built for the failing rows only."""
+    work, checks = _work_frame(batch, contract)
+    checks.append(_business_date_check(contract))
+    checks.extend(_reference_checks(contract, seeds))
+    checks.extend(
+        Check(
+            ~pl.sql_expr(rule.condition).fill_null(True),
+            pl.lit(f"rule {rule.name} broken: {rule.description}"),
+        )
+        for rule in contract.row_rules
+    )
+    flags = [c.broken.fill_null(False).alias(f"::check{i}") for i, c in enumerate(checks)]
+    work = (
+        work.with_columns(*flags)
+        .with_columns(pl.any_horizontal(pl.col(r"^::check\d+$")).alias("::bad"))
+        .collect()
+    )
     bad = work.filter(pl.col("::bad"))
     reasons = bad.select(
-        ROW_NUMBER,
+        *FILE_ROW,
         pl.concat_str(
             [pl.when(pl.col(f"::check{i}")).then(c.message) for i, c in enumerate(checks)],
             separator="; ",
             ignore_nulls=True,
         ).alias(REASON),
     )
-
-    masks = [
-        pii.mask(column.pii_kind, _value(column.name)).alias(f"{column.name}_masked")
-        for column in contract.pii_columns
-    ]
-    tokens = [
-        pii.tokenise(column.pii_kind, work[f"{column.name}::value"], pii_key).alias(
-            f"{column.name}_token"
+    work = work.drop(pl.col(r"^::check\d+$"))
+    protected = [
+        pii.protect(column.pii_kind, work[column.name], pii_key).rename(
+            {"token": f"{column.name}_token", "masked": f"{column.name}_masked"}
         )
         for column in contract.pii_columns
     ]
-    work = work.with_columns(*masks, *tokens, pl.lit(landed.name).alias(SOURCE_FILE))
+    work = work.hstack([s for frame in protected for s in frame.get_columns()])
 
     good = work.filter(~pl.col("::bad"))
-    duplicate = _duplicate_reasons(good, contract, landed)
-    good = good.join(duplicate, on=ROW_NUMBER, how="left", maintain_order="left")
+    duplicate = _duplicate_reasons(good, contract)
+    good = good.join(duplicate, on=FILE_ROW, how="left", maintain_order="left")
     reasons = pl.concat(
         [
             reasons,
             good.filter(pl.col("::duplicate").is_not_null()).select(
-                ROW_NUMBER, pl.col("::duplicate").alias(REASON)
+                *FILE_ROW, pl.col("::duplicate").alias(REASON)
             ),
         ]
-    ).sort(ROW_NUMBER)
-    plain = {c.name for c in contract.columns if not c.is_pii}
+    )
     loaded = good.filter(pl.col("::duplicate").is_null()).select(
+        BUSINESS_DATE,
+        *(pl.col(name).cast(dtype) for name, dtype in contract.lake_schema().items()),
+    )
+    # Quarantine keeps each column's text as delivered (personal data only as token + mask).
+    plain = {c.name for c in contract.columns if not c.is_pii}
+    quarantined = reasons.join(work, on=FILE_ROW, how="left", maintain_order="left").select(
+        BUSINESS_DATE,
         *(
-            (_value(name) if name in plain else pl.col(name)).cast(dtype).alias(name)
-            for name, dtype in contract.lake_schema().items()
+            (_text(name) if name in plain else pl.col(name)).cast(dtype).alias(name)
+            for name, dtype in contract.quarantine_schema().items()
+        ),
+    )
+    return ParsedBatch(loaded=loaded, quarantined=quarantined)
+
+
+def _repeated(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
+    """The rows whose values of ``columns`` occur more than once (one hash pass; few rows)."""
+    return frame.filter(pl.struct(*columns).is_duplicated())
+
+
+def _duplicate_reasons(good: pl.DataFrame, contract: Contract) -> pl.DataFrame:
+    """Later rows repeating an earlier row's primary key within their file."""
+    key = list(contract.primary_key)
+    repeats = _repeated(good.select(*FILE_ROW, *key), BUSINESS_DATE, SOURCE_FILE, *key)
+    first_row = pl.col(ROW_NUMBER).min().over(BUSINESS_DATE, SOURCE_FILE, *key)
+    return (
+        repeats.with_columns(first_row.alias("::first_row"))
+        .filter(pl.col(ROW_NUMBER) != pl.col("::first_row"))
+        .select(
+            *FILE_ROW,
+            pl.format(
+                f"duplicate key ({', '.join(contract.primary_key)}): same as row {{}} of {{}}",
+                pl.col("::first_row"),
+                pl.col(SOURCE_FILE),
+            ).alias("::duplicate"),
         )
-    )
-    quarantined = reasons.join(work, on=ROW_NUMBER, how="left", maintain_order="left").select(
-        *(pl.col(name).cast(dtype) for name, dtype in contract.quarantine_schema().items())
-    )
-    return ParsedFile(
-        loaded=loaded, quarantined=quarantined, rows_read=frame.height, warnings=warnings
-    )
-
-
-def _duplicate_reasons(good: pl.DataFrame, contract: Contract, landed: LandedFile) -> pl.DataFrame:
-    """Later rows repeating an earlier row's primary key within the file."""
-    key = [f"{name}::value" for name in contract.primary_key]
-    first = good.group_by(key).agg(pl.col(ROW_NUMBER).min().alias("::first_row"))
-    joined = good.select(ROW_NUMBER, *key).join(
-        first, on=key, how="left", nulls_equal=True, maintain_order="left"
-    )
-    return joined.filter(pl.col(ROW_NUMBER) != pl.col("::first_row")).select(
-        ROW_NUMBER,
-        pl.format(
-            f"duplicate key ({', '.join(contract.primary_key)}): same as row {{}} of {landed.name}",
-            pl.col("::first_row"),
-        ).alias("::duplicate"),
     )
 
 
 def quarantine_repeated_keys(
-    parsed: ParsedFile, seen: pl.DataFrame, contract: Contract
-) -> ParsedFile:
-    """Move loaded rows whose key another file of the same partition already loaded."""
+    parsed: ParsedBatch, earlier: pl.DataFrame | None, contract: Contract
+) -> ParsedBatch:
+    """Move loaded rows whose key another file of the same business date loaded first.
+
+    ``earlier``: (BUSINESS_DATE, key, SOURCE_FILE) of files the lake keeps for those dates,
+    if any; they come before the batch's files, which come in file-name order.
+    """
     key = list(contract.primary_key)
-    if seen.is_empty() or parsed.loaded.is_empty():
+    claims = parsed.loaded.select(BUSINESS_DATE, *key, SOURCE_FILE).with_columns(
+        pl.lit(1).alias("::rank")
+    )
+    if earlier is not None:
+        claims = pl.concat(
+            [
+                earlier.select(BUSINESS_DATE, *key, SOURCE_FILE).with_columns(
+                    pl.lit(0).alias("::rank")
+                ),
+                claims,
+            ],
+            how="vertical_relaxed",
+        )
+    contested = _repeated(claims, BUSINESS_DATE, *key)
+    if contested.is_empty():
         return parsed
-    owners = seen.group_by(key).agg(pl.col(SOURCE_FILE).first().alias("_owner"))
-    marked = parsed.loaded.join(owners, on=key, how="left", nulls_equal=True)
-    repeated = marked.filter(pl.col("_owner").is_not_null())
-    if repeated.is_empty():
-        return parsed
+    owners = (
+        contested.sort("::rank", SOURCE_FILE)
+        .group_by(BUSINESS_DATE, *key, maintain_order=True)
+        .agg(pl.col(SOURCE_FILE).first().alias("::owner"))
+    )
+    marked = parsed.loaded.join(
+        owners, on=[BUSINESS_DATE, *key], how="left", nulls_equal=True, maintain_order="left"
+    )
+    repeated = pl.col("::owner").is_not_null() & (pl.col("::owner") != pl.col(SOURCE_FILE))
     reason = pl.format(
         f"duplicate key ({', '.join(key)}): already loaded from {{}} for this business date",
-        pl.col("_owner"),
+        pl.col("::owner"),
     )
-    moved = repeated.with_columns(reason.alias(REASON)).select(
-        [
-            pl.col(name).cast(pl.String) if dtype == pl.String() else pl.col(name).cast(dtype)
-            for name, dtype in contract.quarantine_schema().items()
-        ]
+    moved = (
+        marked.filter(repeated)
+        .with_columns(reason.alias(REASON))
+        .select(
+            BUSINESS_DATE,
+            *(
+                pl.col(name).cast(pl.String) if dtype == pl.String() else pl.col(name).cast(dtype)
+                for name, dtype in contract.quarantine_schema().items()
+            ),
+        )
     )
-    return ParsedFile(
-        loaded=marked.filter(pl.col("_owner").is_null()).drop("_owner"),
-        quarantined=pl.concat([parsed.quarantined, moved]).sort(ROW_NUMBER),
-        rows_read=parsed.rows_read,
-        warnings=parsed.warnings,
+    return ParsedBatch(
+        loaded=marked.filter(~repeated).drop("::owner"),
+        quarantined=pl.concat([parsed.quarantined, moved]),
     )

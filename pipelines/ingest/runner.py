@@ -9,8 +9,12 @@ as a duplicate delivery, and a corrected file replaces only its own rows.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Iterable
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -21,8 +25,11 @@ from pipelines.contracts import Contract, load_contract
 from pipelines.ingest import audit, lake
 from pipelines.ingest.landing import FileProblem, LandedFile, read_control, ready_files, sha256_hex
 from pipelines.ingest.parse import (
+    BUSINESS_DATE,
+    FILE_ROW,
     SOURCE_FILE,
-    ParsedFile,
+    ParsedBatch,
+    ReadFile,
     parse_rows,
     quarantine_repeated_keys,
     read_frame,
@@ -67,14 +74,15 @@ class IngestFailed(Exception):
         )
 
 
-def _keys_of(paths: Iterable, contract: Contract) -> pl.DataFrame:
-    columns = [*contract.primary_key, SOURCE_FILE]
-    frames = [pl.read_parquet(path, columns=columns) for path in paths]
-    return pl.concat(frames) if frames else pl.DataFrame()
+# Rows parsed together in one Polars query: enough to amortise the per-query cost over many
+# small daily files (a day of one source is a few thousand rows), few enough to bound memory.
+ROWS_PER_BATCH = 250_000
+# Threads that read files and write partitions (Polars and hashlib release the GIL).
+WORKERS = os.cpu_count() or 2
 
 
 class _Partition:
-    """The work on one (source, business date)."""
+    """The work on one (source, business date): which files to read, and what they hold."""
 
     def __init__(self, settings: Settings, contract: Contract, day: date, run_id: str):
         self.settings = settings
@@ -85,6 +93,16 @@ class _Partition:
         self.quarantine_dir = lake.partition_dir(settings.quarantine_lake, contract.source, day)
         self.result = PartitionResult(contract.source, day)
         self.records: list[audit.FileRecord] = []
+        self.read_files: dict[str, ReadFile] = {}  # by lake file name
+        self.in_lake: set[str] = set()
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows.height for f in self.read_files.values())
+
+    @property
+    def to_commit(self) -> bool:
+        return bool(self.read_files) and not self.result.problems
 
     def _record(self, landed: LandedFile, status: str, **values) -> None:
         self.records.append(
@@ -105,19 +123,19 @@ class _Partition:
             )
         )
 
-    def run(self, loaded: dict[str, str], seeds: dict, pii_key: bytes) -> None:
+    def read(self, loaded: dict[str, str]) -> None:
+        """Read every new or changed ready file; note unchanged, duplicate and unreadable ones."""
         for folder in (self.raw_dir, self.quarantine_dir):
             lake.recover_partition(folder, folder.parents[1])
         ready, waiting = ready_files(self.settings.landing, self.contract.source, self.day)
         self.result.files_waiting = [p.name for p in waiting]
-        in_lake = lake.existing_files(self.raw_dir)
-        parsed_files: dict[str, ParsedFile] = {}
+        self.in_lake = lake.existing_files(self.raw_dir)
         seen_shas = {sha: name for name, sha in loaded.items()}
         for landed in ready:
             content = landed.path.read_bytes()
             sha = sha256_hex(content)
             lake_name = lake.lake_file_name(landed.name)
-            if loaded.get(landed.name) == sha and lake_name in in_lake:
+            if loaded.get(landed.name) == sha and lake_name in self.in_lake:
                 self.result.files_unchanged.append(landed.name)
                 continue
             twin = seen_shas.get(sha)
@@ -136,8 +154,7 @@ class _Partition:
                 continue
             seen_shas[sha] = landed.name
             try:
-                frame = read_frame(landed, content, read_control(landed))
-                parsed = parse_rows(landed, frame, self.contract, seeds, pii_key)
+                read = read_frame(landed, content, read_control(landed), self.contract)
             except FileProblem as problem:
                 self.result.problems.append(problem)
                 self._record(
@@ -148,58 +165,128 @@ class _Partition:
                     message=f"{problem.problem}. Fix: {problem.fix}",
                 )
                 continue
-            parsed_files[lake_name] = parsed
+            self.read_files[lake_name] = read
             self._record(
                 landed,
                 audit.STATUS_LOADED,
                 sha=sha,
                 size=len(content),
-                rows_read=parsed.rows_read,
-                message="; ".join(parsed.warnings) or None,
+                rows_read=read.rows.height,
+                message="; ".join(read.warnings) or None,
             )
-            for warning in parsed.warnings:
+            for warning in read.warnings:
                 log.warning("%s: %s", landed.path, warning)
-        if self.result.problems or not parsed_files:
+        if self.result.problems:
+            # The partition stays as it was: none of its files counts as loaded.
             self.records = [r for r in self.records if r.status != audit.STATUS_LOADED]
-            return
-        self._commit(in_lake, parsed_files)
+            self.read_files = {}
 
-    def _commit(self, in_lake: set[str], parsed_files: dict[str, ParsedFile]) -> None:
-        kept = in_lake - set(parsed_files)
-        seen = _keys_of((self.raw_dir / name for name in sorted(kept)), self.contract)
-        for name in sorted(parsed_files):
-            parsed = quarantine_repeated_keys(parsed_files[name], seen, self.contract)
-            parsed_files[name] = parsed
-            keys = parsed.loaded.select(*self.contract.primary_key, SOURCE_FILE)
-            seen = pl.concat([seen, keys]) if not seen.is_empty() else keys
-        kept_quarantine = lake.existing_files(self.quarantine_dir) - set(parsed_files)
+    def kept_keys(self) -> pl.DataFrame | None:
+        """Keys of the files the lake keeps for this date (those not delivered again)."""
+        kept = sorted(self.in_lake - set(self.read_files))
+        if not kept or not self.read_files:
+            return None
+        columns = [*self.contract.primary_key, SOURCE_FILE]
+        return pl.concat(
+            [pl.read_parquet(self.raw_dir / name, columns=columns) for name in kept]
+        ).with_columns(pl.lit(self.day).alias(BUSINESS_DATE))
+
+    def commit(self, loaded: dict[tuple, pl.DataFrame], quarantined: dict[tuple, pl.DataFrame]):
+        """Replace the partition: kept files as they are, the new files' rows. A file with
+        no quarantined rows has no quarantine file (most have none: fewer files to write)."""
+        lake_schema = self.contract.lake_schema()
+        new_raw = {
+            name: loaded.get((self.day, read.landed.name), pl.DataFrame(schema=lake_schema))
+            for name, read in self.read_files.items()
+        }
+        new_quarantine = {
+            name: frame
+            for name, read in self.read_files.items()
+            if (frame := quarantined.get((self.day, read.landed.name))) is not None
+        }
+        in_quarantine = lake.existing_files(self.quarantine_dir)
+        if new_quarantine or in_quarantine & set(new_raw):
+            lake.replace_partition(
+                self.settings.quarantine_lake,
+                self.quarantine_dir,
+                new_quarantine,
+                in_quarantine - set(new_raw),
+            )
         lake.replace_partition(
-            self.settings.quarantine_lake,
-            self.quarantine_dir,
-            {name: p.quarantined for name, p in parsed_files.items()},
-            kept_quarantine,
-        )
-        lake.replace_partition(
-            self.settings.raw_lake,
-            self.raw_dir,
-            {name: p.loaded for name, p in parsed_files.items()},
-            kept,
+            self.settings.raw_lake, self.raw_dir, new_raw, self.in_lake - set(new_raw)
         )
         by_file = {lake.lake_file_name(r.file_name): r for r in self.records}
-        for name, parsed in parsed_files.items():
-            record = by_file[name]
-            by_file[name] = audit.FileRecord(
-                **{
-                    **record.__dict__,
-                    "rows_loaded": parsed.loaded.height,
-                    "rows_quarantined": parsed.quarantined.height,
-                }
+        for name, read in self.read_files.items():
+            rows_loaded = new_raw[name].height
+            rows_quarantined = new_quarantine[name].height if name in new_quarantine else 0
+            by_file[name] = dataclasses.replace(
+                by_file[name], rows_loaded=rows_loaded, rows_quarantined=rows_quarantined
             )
-            self.result.files_loaded.append(record.file_name)
-            self.result.rows_read += parsed.rows_read
-            self.result.rows_loaded += parsed.loaded.height
-            self.result.rows_quarantined += parsed.quarantined.height
+            self.result.files_loaded.append(read.landed.name)
+            self.result.rows_read += read.rows.height
+            self.result.rows_loaded += rows_loaded
+            self.result.rows_quarantined += rows_quarantined
         self.records = list(by_file.values())
+
+
+def _by_file(frame: pl.DataFrame) -> dict[tuple, pl.DataFrame]:
+    """(business date, file name) → that file's rows, without the batch's date column."""
+    parts = frame.partition_by(BUSINESS_DATE, SOURCE_FILE, as_dict=True, maintain_order=True)
+    return {key: part.drop(BUSINESS_DATE) for key, part in parts.items()}
+
+
+def _parse_partitions(
+    partitions: list[_Partition],
+    contract: Contract,
+    seeds: dict,
+    pii_key: bytes,
+    executor: ThreadPoolExecutor,
+) -> None:
+    """Parse every file read for these partitions in one query per schema, then commit each."""
+    ready = [p for p in partitions if p.to_commit]
+    if not ready:
+        return
+    files = [f for p in ready for _, f in sorted(p.read_files.items())]
+    by_schema: dict[tuple, list[pl.DataFrame]] = {}
+    for read in files:
+        by_schema.setdefault(tuple(read.rows.schema.dtypes()), []).append(read.rows)
+    parsed = [parse_rows(pl.concat(rows), contract, seeds, pii_key) for rows in by_schema.values()]
+    batch = ParsedBatch(
+        loaded=pl.concat([p.loaded for p in parsed]),
+        quarantined=pl.concat([p.quarantined for p in parsed]),
+    )
+    kept = [keys for p in ready if (keys := p.kept_keys()) is not None]
+    earlier = pl.concat(kept) if kept else None
+    batch = quarantine_repeated_keys(batch, earlier, contract)
+    loaded = _by_file(batch.loaded)
+    quarantined = _by_file(batch.quarantined.sort(*FILE_ROW))
+    list(executor.map(lambda partition: partition.commit(loaded, quarantined), ready))
+
+
+def _read_in_order(
+    partitions: Iterator[_Partition],
+    loaded: dict[date, dict[str, str]],
+    executor: ThreadPoolExecutor,
+    ahead: int,
+) -> Iterator[_Partition]:
+    """Each partition once its files are read, in order; up to ``ahead`` read at once."""
+    queue: deque[tuple[Future, _Partition]] = deque()
+    upcoming = partitions
+
+    def submit() -> None:
+        partition = next(upcoming, None)
+        if partition is not None:
+            queue.append(
+                (executor.submit(partition.read, loaded.get(partition.day, {})), partition)
+            )
+
+    for _ in range(ahead):
+        submit()
+    while queue:
+        future, partition = queue.popleft()
+        future.result()
+        submit()
+        yield partition
 
 
 def ingest_source(
@@ -209,21 +296,39 @@ def ingest_source(
     pii_key: bytes,
     run_id: str,
 ) -> list[PartitionResult]:
-    """Ingest each business date of one source; raise IngestFailed after all were tried."""
+    """Ingest each business date of one source; raise IngestFailed after all were tried.
+
+    Dates are read one by one and parsed in batches of about ROWS_PER_BATCH rows; each
+    date's partition is still replaced on its own, and a date with an unreadable file is
+    left as it was.
+    """
     contract = load_contract(source)
     seeds = load_seeds()
     settings.warehouse.mkdir(parents=True, exist_ok=True)
     results: list[PartitionResult] = []
-    with duckdb.connect(str(settings.build_db)) as con:
+    with (
+        duckdb.connect(str(settings.build_db)) as con,
+        ThreadPoolExecutor(max_workers=WORKERS) as executor,
+    ):
         audit.ensure_tables(con)
-        loaded = audit.loaded_files(con, source, min(days), max(days)) if days else {}
-        for day in days:
-            partition = _Partition(settings, contract, day, run_id)
-            partition.run(
-                {name: sha for (d, name), sha in loaded.items() if d == day}, seeds, pii_key
-            )
-            audit.record(con, partition.records)
-            results.append(partition.result)
+        loaded: dict[date, dict[str, str]] = {}
+        if days:
+            for (day, name), sha in audit.loaded_files(con, source, min(days), max(days)).items():
+                loaded.setdefault(day, {})[name] = sha
+        pending: list[_Partition] = []
+
+        def flush() -> None:
+            _parse_partitions(pending, contract, seeds, pii_key, executor)
+            audit.record(con, [r for p in pending for r in p.records])
+            results.extend(p.result for p in pending)
+            pending.clear()  # and with it the rows read: memory stays one batch
+
+        partitions = (_Partition(settings, contract, day, run_id) for day in days)
+        for partition in _read_in_order(partitions, loaded, executor, ahead=2 * WORKERS):
+            pending.append(partition)
+            if sum(p.rows for p in pending) >= ROWS_PER_BATCH:
+                flush()
+        flush()
     problems = [p for r in results for p in r.problems]
     if problems:
         raise IngestFailed(source, problems, results)

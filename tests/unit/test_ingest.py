@@ -273,6 +273,24 @@ def test_corrected_file_replaces_only_its_own_rows(home):
     ).read_bytes() == b_before
 
 
+def test_corrected_file_takes_its_quarantined_rows_away(home):
+    deliver(home, "a.csv", csv_bytes([sale(), sale(line_no="2", quantity="x")]))
+    deliver(home, "b.csv", csv_bytes([sale(order_id="KDK202403010000002", sku="")]))
+    ingest(home)
+    assert sorted(quarantine(home)["_source_file"].to_list()) == ["a.csv", "b.csv"]
+    deliver(home, "a.csv", csv_bytes([sale(), sale(line_no="2")]))
+    [result] = ingest(home)
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 0)
+    assert quarantine(home)["_source_file"].to_list() == ["b.csv"]
+    assert sorted(raw(home)["_source_file"].to_list()) == ["a.csv", "a.csv"]
+
+
+def test_a_clean_delivery_writes_no_quarantine_file(home):
+    deliver(home, "a.csv", csv_bytes([sale()]))
+    ingest(home)
+    assert not (home.quarantine_lake / "sales").exists()
+
+
 def test_same_content_under_another_name_is_a_duplicate_delivery(home):
     path = deliver(home, "a.csv", csv_bytes([sale()]))
     ingest(home)
