@@ -11,7 +11,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from pipelines.settings import DEMO_ENV, REPO_ROOT, Settings, SettingsError
+from pipelines.settings import DEMO_ENV, REPO_ROOT, Settings, SettingsError, duckdb_config
 
 EXIT_USAGE = 2
 DEMO_DAYS = 14
@@ -112,7 +112,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _print_demo_summary(settings: Settings) -> None:
     import duckdb
 
-    with duckdb.connect(str(settings.marts_db), read_only=True) as con:
+    with duckdb.connect(str(settings.marts_db), read_only=True, config=duckdb_config()) as con:
         print(
             con.sql(
                 "select brand_code, count(*) as lines, sum(recognized_revenue) as revenue, "
@@ -133,7 +133,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    config = {"enable_external_access": False, "lock_configuration": True}
+    config = {**duckdb_config(), "enable_external_access": False, "lock_configuration": True}
     with duckdb.connect(str(settings.marts_db), read_only=True, config=config) as con:
         try:
             relation = con.sql(args.query)

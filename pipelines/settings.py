@@ -26,6 +26,11 @@ HOME_ENV = "YECAI_HOME"
 START_DATE_ENV = "YECAI_START_DATE"
 PII_KEY_ENV = "YECAI_PII_KEY"
 DEMO_ENV = "YECAI_DEMO"
+# Memory DuckDB may use in each of yecai's connections (dbt's included, via profiles.yml):
+# beyond it DuckDB spills to disk, so a run stays within a known footprint however much
+# history it covers. profiles.yml repeats the default (a test keeps the two equal).
+DUCKDB_MEMORY_LIMIT_ENV = "YECAI_DUCKDB_MEMORY_LIMIT"
+DUCKDB_MEMORY_LIMIT_DEFAULT = "3GB"
 
 
 class SettingsError(ValueError):
@@ -62,6 +67,7 @@ class Settings:
         os.environ["DBT_LOG_PATH"] = str(self.logs / "dbt")
         if self.demo:
             os.environ[DEMO_ENV] = "1"
+        os.environ.setdefault(DUCKDB_MEMORY_LIMIT_ENV, DUCKDB_MEMORY_LIMIT_DEFAULT)
 
     @property
     def landing(self) -> Path:
@@ -111,3 +117,8 @@ class Settings:
     def dbt_target(self) -> Path:
         """dbt's artifacts of each run (manifest, run_results), kept with the home."""
         return self.home / "dbt" / "target"
+
+
+def duckdb_config() -> dict[str, str]:
+    """Settings for every DuckDB connection yecai opens."""
+    return {"memory_limit": os.environ.get(DUCKDB_MEMORY_LIMIT_ENV, DUCKDB_MEMORY_LIMIT_DEFAULT)}

@@ -9,6 +9,7 @@ Everything is vectorised (numpy + Polars) and a pure function of the arguments.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -54,6 +55,9 @@ from pipelines.settings import SOURCES, SettingsError
 DEFAULT_ANOMALY_RATE = 0.003
 PEOPLE_PER_SCALE = 50_000
 PENDING_SHARE = 0.01
+# Days x scale generated at once (~9,500 sales lines per day at scale 1, ~4 KB of memory a
+# line while generating): larger windows are generated a few months at a time.
+CHUNK_SCALE_DAYS = 200
 
 
 @dataclass(frozen=True)
@@ -114,18 +118,84 @@ def _identity_records(orders: pl.DataFrame, consultations: pl.DataFrame) -> pl.D
     return pl.concat([sale_records, consult_records]).sort("ts", "record_id")
 
 
+def chunks(days: list[date], scale: float) -> list[list[date]]:
+    """The window in pieces of whole calendar months of at most CHUNK_SCALE_DAYS (days x
+    scale) each; the whole window when it fits. Memory grows with a piece, not the window."""
+    if len(days) * scale <= CHUNK_SCALE_DAYS:
+        return [days]
+    pieces: list[list[date]] = [[]]
+    for _, month in itertools.groupby(days, key=lambda day: (day.year, day.month)):
+        month_days = list(month)
+        if pieces[-1] and (len(pieces[-1]) + len(month_days)) * scale > CHUNK_SCALE_DAYS:
+            pieces.append([])
+        pieces[-1].extend(month_days)
+    return pieces
+
+
+@dataclass
+class _Chunk:
+    """What one piece of the window produced, for the summary and the truth."""
+
+    orders: pl.DataFrame
+    returns: pl.DataFrame
+    consultations: pl.DataFrame
+    counts: dict[str, int]
+
+
 def generate(landing: Path, truth: Path, request: GenerateRequest) -> GenerateSummary:
+    """Write the window's extracts and truth. A window too large for memory is generated in
+    pieces of whole months (CHUNK_SCALE_DAYS), the same people throughout; each piece is
+    self-contained (prescriptions are redeemed, orders returned and books posted within it)."""
     started = time.perf_counter()
     rng = np.random.default_rng(request.seed)
     catalog = load_catalog()
     days = window(request.start, request.days)
-    last = days[-1]
     population = make_population(rng, max(500, int(PEOPLE_PER_SCALE * request.scale)))
+    log = DefectLog(rate=request.anomalies, rng=rng)
+    parts = []
+    for index, piece in enumerate(chunks(days, request.scale)):
+        # The first piece draws from the main stream, so a window that fits is unchanged.
+        log.rng = rng if index == 0 else np.random.default_rng([request.seed, index])
+        log.touched_orders = set()
+        parts.append(_generate_days(landing, request, catalog, population, piece, log, index))
+    if request.file_defects:
+        inject_file_defects(landing, log, days)
+    summary = GenerateSummary(
+        request=request,
+        orders=sum(p.counts["orders"] for p in parts),
+        sales_lines=sum(p.counts["sales_lines"] for p in parts),
+        consultation_rows=sum(p.counts["consultation_rows"] for p in parts),
+        inventory_rows=sum(p.counts["inventory_rows"] for p in parts),
+        ledger_lines=sum(p.counts["ledger_lines"] for p in parts),
+        defects=dict(log.frame().group_by("family").len().sort("family").iter_rows()),
+        files=sum(p.counts["files"] for p in parts),
+    )
+    _write_truth(
+        truth,
+        pl.concat([p.orders for p in parts]),
+        pl.concat([p.returns for p in parts]),
+        pl.concat([p.consultations for p in parts]),
+        log,
+        summary,
+    )
+    summary.seconds = round(time.perf_counter() - started, 2)
+    return summary
+
+
+def _generate_days(
+    landing: Path,
+    request: GenerateRequest,
+    catalog,
+    population,
+    days: list[date],
+    log: DefectLog,
+    piece_index: int,
+) -> _Chunk:
+    rng = log.rng
+    last = days[-1]
     inventory = make_inventory(rng, catalog, days)
     consultations = make_consultations(rng, population, catalog, days, request.scale)
     sales = make_sales(rng, population, catalog, consultations, days, request.scale)
-    log = DefectLog(rate=request.anomalies, rng=rng)
-
     orders, lines = inject_rx_defects(log, catalog, sales.orders, sales.lines, consultations, days)
     channels = catalog.stores.select("store_id", "channel_code")
     orders = assign_ids(orders).join(channels, on="store_id", how="left", maintain_order="left")
@@ -149,7 +219,7 @@ def generate(landing: Path, truth: Path, request: GenerateRequest) -> GenerateSu
         how="left",
         maintain_order="left",
     )
-    lines = assign_trace_codes(rng, catalog, lines)
+    lines = assign_trace_codes(rng, catalog, lines, piece_index)
     lines = inject_trace_defects(log, catalog, lines)
     for row in log.rows:
         if row.get("order_id", "").startswith("#"):
@@ -221,8 +291,18 @@ def generate(landing: Path, truth: Path, request: GenerateRequest) -> GenerateSu
         & pl.col("order_id").is_in(small_orders["order_id"].implode())
     )
     sales_text = render_sales(sales_frame, identities).with_columns(sales_frame["_eligible"])
+    line_day_shares = sales_frame.join(
+        brand_day, on=["brand_code", "business_date"], how="left", maintain_order="left"
+    ).select(
+        pl.format("{}|{}", "brand_code", "business_date").alias("brand_day"),
+        (revenue / pl.col("_day")).fill_null(0).alias("share"),
+    )
     sales_text = inject_row_defects(
-        log, "sales", sales_text.drop("_eligible"), sales_text["_eligible"]
+        log,
+        "sales",
+        sales_text.drop("_eligible"),
+        sales_text["_eligible"],
+        day_shares=(line_day_shares["brand_day"], line_day_shares["share"]),
     )
     consult_text = render_consultations(consultations, identities)
     consult_text = inject_row_defects(
@@ -246,22 +326,19 @@ def generate(landing: Path, truth: Path, request: GenerateRequest) -> GenerateSu
             landing, "ledger", render_ledger(ledger), days, ["gl_journal"], "parquet", log
         ),
     ]
-    if request.file_defects:
-        inject_file_defects(landing, log, days)
-
-    summary = GenerateSummary(
-        request=request,
-        orders=orders.height + returns.height,
-        sales_lines=all_lines.height,
-        consultation_rows=consultations.height,
-        inventory_rows=inventory.height,
-        ledger_lines=ledger.height,
-        defects=dict(log.frame().group_by("family").len().sort("family").iter_rows()),
-        files=len(written),
+    return _Chunk(
+        orders=orders.select("order_id", "person_id"),
+        returns=returns.select("order_id", "person_id"),
+        consultations=consultations.select("consultation_id", "person_id"),
+        counts={
+            "orders": orders.height + returns.height,
+            "sales_lines": all_lines.height,
+            "consultation_rows": consultations.height,
+            "inventory_rows": inventory.height,
+            "ledger_lines": ledger.height,
+            "files": len(written),
+        },
     )
-    _write_truth(truth, orders, returns, consultations, log, summary)
-    summary.seconds = round(time.perf_counter() - started, 2)
-    return summary
 
 
 def _write_truth(

@@ -417,8 +417,13 @@ def assign_ids(orders: pl.DataFrame, prefix: str = "") -> pl.DataFrame:
     )
 
 
+# Serials of one piece of a window generated in pieces (generate.chunks) start here per
+# piece, so a batch sold across two pieces never repeats a code.
+SERIALS_PER_PIECE = 100_000
+
+
 def assign_trace_codes(
-    rng: np.random.Generator, catalog: Catalog, lines: pl.DataFrame
+    rng: np.random.Generator, catalog: Catalog, lines: pl.DataFrame, piece: int = 0
 ) -> pl.DataFrame:
     """One code per traceable unit: <batch_no>-<serial>, serials in sale order per batch."""
     plan = schedule(catalog)
@@ -440,6 +445,9 @@ def assign_trace_codes(
         .sort("order_ts", "order_id", "line_no")
         .with_columns(_serial=pl.int_range(1, pl.len() + 1).over("_batch_no"))
     )
+    if (coded.filter(pl.col("_traceable"))["_serial"].max() or 0) >= SERIALS_PER_PIECE:
+        raise ValueError("a batch sells more units in one piece than its serials allow")
+    coded = coded.with_columns(pl.col("_serial") + piece * SERIALS_PER_PIECE)
     return coded.with_columns(
         trace_code=pl.when(pl.col("_traceable")).then(
             pl.col("_batch_no") + "-" + pl.col("_serial").cast(pl.String).str.zfill(6)

@@ -35,7 +35,7 @@ from pipelines.ingest.parse import (
     read_frame,
 )
 from pipelines.ingest.seeds import load_seeds
-from pipelines.settings import Settings
+from pipelines.settings import Settings, duckdb_config
 
 log = logging.getLogger(__name__)
 
@@ -307,7 +307,7 @@ def ingest_source(
     settings.warehouse.mkdir(parents=True, exist_ok=True)
     results: list[PartitionResult] = []
     with (
-        duckdb.connect(str(settings.build_db)) as con,
+        duckdb.connect(str(settings.build_db), config=duckdb_config()) as con,
         ThreadPoolExecutor(max_workers=WORKERS) as executor,
     ):
         audit.ensure_tables(con)

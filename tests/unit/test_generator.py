@@ -317,3 +317,35 @@ def test_bad_arguments_are_refused(bad):
 
     with pytest.raises(SettingsError):
         GenerateRequest(**{**SMALL.__dict__, **bad})
+
+
+def test_a_window_generated_in_pieces_keeps_keys_unique_and_truth_whole(tmp_path, monkeypatch):
+    """A window too large for memory is generated a few months at a time (here: a month):
+    keys stay unique across the pieces and the truth covers every piece."""
+    import pipelines.generate as generator
+
+    request = GenerateRequest(start=date(2024, 1, 20), days=45, scale=0.02, seed=5, anomalies=0.01)
+    monkeypatch.setattr(generator, "CHUNK_SCALE_DAYS", 31 * request.scale)
+    pieces = generator.chunks(generator.window(request.start, request.days), request.scale)
+    assert [(p[0], p[-1]) for p in pieces] == [
+        (date(2024, 1, 20), date(2024, 1, 31)),
+        (date(2024, 2, 1), date(2024, 2, 29)),
+        (date(2024, 3, 1), date(2024, 3, 4)),
+    ]
+    settings = Settings(home=tmp_path / "home")
+    summary = generate(settings.landing, settings.truth, request)
+    sales = read_source(settings, "sales")
+    assert sales.height == summary.sales_lines
+    truth = pl.read_parquet(settings.truth / "defects.parquet")
+    assert truth["defect_id"].is_unique().all()
+    duplicated = truth.filter(pl.col("defect") == "DUPLICATE_KEY").filter(
+        pl.col("source") == "sales"
+    )
+    assert sales.select("order_id", "line_no").is_duplicated().sum() == 2 * duplicated.height
+    sold = sales.filter((pl.col("line_type") == "SALE") & pl.col("trace_code").is_not_null())
+    repeated_codes = sold.filter(pl.col("trace_code").is_duplicated())["trace_code"].n_unique()
+    assert repeated_codes == truth.filter(pl.col("defect") == "DUPLICATE_CODE").height
+    persons = pl.read_parquet(settings.truth / "persons.parquet")
+    assert set(sales["order_id"]) <= set(persons["record_id"])
+    ledger = pl.read_parquet(sorted((settings.landing / "ledger").rglob("*.parquet")))
+    assert not ledger.select("journal_id", "line_no").is_duplicated().any()

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import duckdb
 
@@ -34,6 +35,8 @@ from great_expectations.data_context.types.base import (
 )
 from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 from great_expectations.execution_engine import sqlalchemy_execution_engine as _engine
+
+from pipelines.settings import duckdb_config
 
 _ORIGINAL_EXECUTE_QUERY = _engine.SqlAlchemyExecutionEngine.execute_query
 DOCS_SITE = "gates"
@@ -197,7 +200,8 @@ def validate_all(
         prune_kept_results(results_dir, docs_dir, DOCS_KEEP_DAYS)
     context = _context(results_dir if keep else None, docs_dir)
     source = context.data_sources.add_or_update_sql(
-        name="warehouse", connection_string=f"duckdb:///{database}?access_mode=READ_ONLY"
+        name="warehouse",
+        connection_string=f"duckdb:///{database}?access_mode=READ_ONLY&{urlencode(duckdb_config())}",
     )
     try:
         definitions, by_id = [], {}
@@ -268,7 +272,7 @@ def _add_row_samples(database: Path, suites: list[Suite], outcomes: list[SuiteOu
                 failed.append((suite, expectation, outcome))
     if not failed:
         return
-    with duckdb.connect(str(database), read_only=True) as con:
+    with duckdb.connect(str(database), read_only=True, config=duckdb_config()) as con:
         for suite, expectation, outcome in failed:
             query = (
                 expectation.gx_expectation.unexpected_rows_query.replace(

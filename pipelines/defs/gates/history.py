@@ -10,6 +10,7 @@ import duckdb
 import polars as pl
 
 from pipelines.defs.gates.gx_duckdb import ExpectationOutcome, SuiteOutcome
+from pipelines.settings import duckdb_config
 
 DDL = """
 create schema if not exists audit;
@@ -60,7 +61,7 @@ def record(
         for expectation in outcome.outcomes
     ]
     frame = pl.DataFrame(rows)  # noqa: F841 - read by DuckDB below
-    with duckdb.connect(str(database)) as con:
+    with duckdb.connect(str(database), config=duckdb_config()) as con:
         con.execute(DDL)
         con.execute("insert into audit.gate_results by name select * from frame")
     return len(rows)

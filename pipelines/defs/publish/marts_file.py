@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.durable import fsync_path
+from pipelines.settings import duckdb_config
 
 MARTS_SCHEMA = "marts"
 
@@ -27,7 +28,7 @@ class Publication:
 
 
 def mart_tables(build_db: Path) -> list[str]:
-    with duckdb.connect(str(build_db), read_only=True) as con:
+    with duckdb.connect(str(build_db), read_only=True, config=duckdb_config()) as con:
         rows = con.execute(
             "select table_name from information_schema.tables "
             "where table_schema = ? and table_type = 'BASE TABLE' order by table_name",
@@ -44,7 +45,7 @@ def publish(build_db: Path, marts_db: Path) -> Publication:
     staging = marts_db.with_name(f".{marts_db.name}.{uuid.uuid4().hex}.tmp")
     counts: dict[str, int] = {}
     try:
-        with duckdb.connect(str(staging)) as con:
+        with duckdb.connect(str(staging), config=duckdb_config()) as con:
             con.execute(f"attach '{build_db}' as build (read_only)")
             for table in tables:
                 con.execute(

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.defs.publish.charts import bar_chart, line_chart
+from pipelines.settings import duckdb_config
 
 TREND_DAYS = 30
 STYLE = """
@@ -286,7 +287,7 @@ def write_daily_reports(
     """Render the report of each day from the published file; returns their paths."""
     published = f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
     paths = []
-    with duckdb.connect(str(marts_db), read_only=True) as con:
+    with duckdb.connect(str(marts_db), read_only=True, config=duckdb_config()) as con:
         for day in days:
             sections = [
                 build(con, day)

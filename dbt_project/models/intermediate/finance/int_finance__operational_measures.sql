@@ -20,18 +20,28 @@ per_order as (
     group by order_id, business_date, brand_code
 ),
 
+{#- one row per order and measure, from one pass over the lines -#}
+measures as (
+    select 'REVENUE' as measure
+    union all select 'COGS'
+    union all select 'POINTS_LIABILITY'
+    union all select 'RECEIVABLES'
+),
+
 final as (
-    select source_doc_id, business_date, brand_code, 'REVENUE' as measure,
-        cast(revenue as decimal(18, 2)) as amount from per_order
-    union all
-    select source_doc_id, business_date, brand_code, 'COGS', cast(cogs as decimal(18, 2))
+    select
+        per_order.source_doc_id,
+        per_order.business_date,
+        per_order.brand_code,
+        measures.measure,
+        cast(case measures.measure
+            when 'REVENUE' then per_order.revenue
+            when 'COGS' then per_order.cogs
+            when 'POINTS_LIABILITY' then per_order.points_liability
+            else per_order.receivables
+        end as decimal(18, 2)) as amount
     from per_order
-    union all
-    select source_doc_id, business_date, brand_code, 'POINTS_LIABILITY',
-        cast(points_liability as decimal(18, 2)) from per_order
-    union all
-    select source_doc_id, business_date, brand_code, 'RECEIVABLES',
-        cast(receivables as decimal(18, 2)) from per_order
+    cross join measures
 )
 
 select * from final

@@ -59,10 +59,19 @@ window_identifiers as (
     group by window_records.identifier
 ),
 
-{#- Groups whose members are one person: a record, or a person already known. -#}
-membership as (
-    select record_source || ':' || record_id as group_id, identifier as node
+{#- Groups whose members are one person: the identifiers a record shows, or a person
+    already known. A record's group is named by its smallest identifier: records sharing
+    it are one person anyway, so their groups merge (fewer rows per round; the components
+    are the same, and they converge no slower). -#}
+record_groups as (
+    select
+        min(identifier) over (partition by record_source, record_id) as group_id,
+        identifier as node
     from window_records
+),
+
+membership as (
+    select distinct group_id, node from record_groups
     union all
     select 'known:' || known_anchor as group_id, identifier as node
     from window_identifiers

@@ -38,14 +38,15 @@ touched as (
 ),
 {% endif %}
 
+{#- a full build touches every document: no need to look them up -#}
 operations as (
     select * from {{ ref('int_finance__operational_measures') }}
-    where source_doc_id in (select source_doc_id from touched)
+    {% if is_incremental() %}where source_doc_id in (select source_doc_id from touched){% endif %}
 ),
 
 ledger as (
     select * from {{ ref('int_finance__ledger_measures') }}
-    where source_doc_id in (select source_doc_id from touched)
+    {% if is_incremental() %}where source_doc_id in (select source_doc_id from touched){% endif %}
 ),
 
 posted_documents as (
