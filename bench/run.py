@@ -273,45 +273,58 @@ def _gb(mb: float) -> str:
     return f"{mb / 1024:.2f} GB"
 
 
+def _table(header: list[str], rows: list[list[str]], text_columns: int = 1) -> str:
+    """A Markdown table: the first ``text_columns`` columns left-aligned, figures right."""
+    align = ["---"] * text_columns + ["---:"] * (len(header) - text_columns)
+    return "\n".join(f"| {' | '.join(cells)} |" for cells in [header, align, *rows])
+
+
 def results_table(results: list[Result]) -> str:
-    rows = [
-        "| case | sales lines | rows ingested | generate | run end to end | ingest | dbt "
-        "| gates | publish | reports | Dagster and start-up | peak memory |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
+    header = [
+        "case", "sales lines", "rows ingested", "generate", "run end to end", "ingest", "dbt",
+        "gates", "publish", "reports", "Dagster and start-up", "peak memory",
+    ]  # fmt: skip
+    rows = []
     for r in results:
         p, m = r.run.phases, r.run.phase_peak_mb
         rows.append(
-            f"| {r.case.name} | {r.sales_lines:,} | {r.rows_ingested:,} "
-            f"| {_s(r.generate.seconds)} ({_gb(r.generate.peak_mb)}) "
-            f"| {_s(r.run.seconds)} ({_rate(r.sales_lines, r.run.seconds)} lines) "
-            f"| {_s(p['ingest'])} ({_rate(r.rows_ingested, p['ingest'])}; {_gb(m['ingest'])}) "
-            f"| {_s(p['dbt'])} ({_gb(m['dbt'])}) | {_s(p['gates'])} ({_gb(m['gates'])}) "
-            f"| {_s(p['publish'])} | {_s(p['report'])} | {_s(p['overhead'])} "
-            f"| {_gb(r.run.peak_mb)} |"
+            [
+                r.case.name,
+                f"{r.sales_lines:,}",
+                f"{r.rows_ingested:,}",
+                f"{_s(r.generate.seconds)} ({_gb(r.generate.peak_mb)})",
+                f"{_s(r.run.seconds)} ({_rate(r.sales_lines, r.run.seconds)} lines)",
+                f"{_s(p['ingest'])} ({_rate(r.rows_ingested, p['ingest'])}; {_gb(m['ingest'])})",
+                f"{_s(p['dbt'])} ({_gb(m['dbt'])})",
+                f"{_s(p['gates'])} ({_gb(m['gates'])})",
+                _s(p["publish"]),
+                _s(p["report"]),
+                _s(p["overhead"]),
+                _gb(r.run.peak_mb),
+            ]
         )
-    return "\n".join(rows)
+    return _table(header, rows)
 
 
 def floor_table(results: list[Result]) -> str:
-    rows = [
-        "| case | phase | pipeline | floor | pipeline ÷ floor |",
-        "| --- | --- | ---: | ---: | ---: |",
-    ]
+    rows = []
     for r in results:
         if not r.floor:
             continue
         for phase in ("ingest", "dbt", "gates", "publish"):
             ours, floor = r.run.phases[phase], r.floor["phases"][phase]
-            rows.append(
-                f"| {r.case.name} | {phase} | {_s(ours)} | {_s(floor)} | {ours / floor:.2f}× |"
-            )
+            rows.append([r.case.name, phase, _s(ours), _s(floor), f"{ours / floor:.2f}×"])
         total = sum(r.floor["phases"].values())
         rows.append(
-            f"| {r.case.name} | **end to end** | **{_s(r.run.seconds)}** | **{_s(total)}** "
-            f"| **{r.run.seconds / total:.2f}×** |"
+            [
+                r.case.name,
+                "**end to end**",
+                f"**{_s(r.run.seconds)}**",
+                f"**{_s(total)}**",
+                f"**{r.run.seconds / total:.2f}×**",
+            ]
         )
-    return "\n".join(rows)
+    return _table(["case", "phase", "pipeline", "floor", "pipeline ÷ floor"], rows, 2)
 
 
 def verdicts(results: list[Result]) -> list[str]:
@@ -373,39 +386,43 @@ def verdicts(results: list[Result]) -> list[str]:
 
 
 def pandas_table(results: list[Result]) -> str:
-    rows = [
-        "| case | pandas fct_margin_daily | its peak memory | yecai's dbt phase (every mart) "
-        "| floor, every mart | pandas ÷ floor | days × groups off from the published mart |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
-    ]
+    header = [
+        "case", "pandas fct_margin_daily", "its peak memory", "yecai's dbt phase (every mart)",
+        "floor, every mart", "pandas ÷ floor", "off from the published mart",
+    ]  # fmt: skip
+    rows = []
     for r in results:
         if not r.pandas:
             continue
         pd_, floor = r.pandas, r.floor["phases"]["dbt"]
         rows.append(
-            f"| {r.case.name} | {_s(pd_['seconds'])} | {_gb(pd_['peak_mb'])} "
-            f"| {_s(r.run.phases['dbt'])} | {_s(floor)} | {pd_['seconds'] / floor:.2f}× "
-            f"| {pd_['rows_only_in_pandas'] + pd_['rows_only_published']} rows missing; "
-            f"contribution margin up to CNY {pd_['max_contribution_margin_difference']:,} off |"
+            [
+                r.case.name,
+                _s(pd_["seconds"]),
+                _gb(pd_["peak_mb"]),
+                _s(r.run.phases["dbt"]),
+                _s(floor),
+                f"{pd_['seconds'] / floor:.2f}×",
+                f"{pd_['rows_only_in_pandas'] + pd_['rows_only_published']} rows missing; "
+                f"contribution margin up to CNY {pd_['max_contribution_margin_difference']:,}",
+            ]
         )
-    return "\n".join(rows)
+    return _table(header, rows)
 
 
 def nightly_table(results: list[Result]) -> str:
+    header = [
+        "history", "nightly run end to end", "ingest", "dbt", "gates", "publish", "reports",
+        "Dagster and start-up",
+    ]  # fmt: skip
     rows = [
-        "| history | nightly run end to end | ingest | dbt | gates | publish | reports "
-        "| Dagster and start-up |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        [r.case.name, _s(r.nightly.seconds)]
+        + [_s(r.nightly.phases[p]) for p in ("ingest", "dbt", "gates", "publish", "report")]
+        + [_s(r.nightly.phases["overhead"])]
+        for r in results
+        if r.nightly
     ]
-    for r in results:
-        if r.nightly:
-            p = r.nightly.phases
-            rows.append(
-                f"| {r.case.name} | {_s(r.nightly.seconds)} | {_s(p['ingest'])} "
-                f"| {_s(p['dbt'])} | {_s(p['gates'])} | {_s(p['publish'])} "
-                f"| {_s(p['report'])} | {_s(p['overhead'])} |"
-            )
-    return "\n".join(rows)
+    return _table(header, rows)
 
 
 def render(results: list[Result], command: str) -> str:

@@ -11,9 +11,11 @@ import polars as pl
 from pipelines import pii
 from pipelines.contracts import load_contract
 
-# Tokens and customer keys are hashes, not personal data; their hex digits can form runs
-# shaped like a phone, so they are removed before looking at shapes.
-TOKEN_SHAPES = r"[0-9a-f]{64}|C[0-9A-F]{16}"
+# Tokens and customer keys are hashes, and run ids (audit tables) are random UUIDs: not
+# personal data, but their hex digits can form runs shaped like a phone (a UUID now and
+# then), so they are removed before looking at shapes.
+UUID_SHAPE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+TOKEN_SHAPES = rf"[0-9a-f]{{64}}|C[0-9A-F]{{16}}|{UUID_SHAPE}"
 PATTERNS = {
     "mobile": r"(?<![0-9])(\+?86[ -]?|0086[ -]?)?1[3-9][0-9]{9}(?![0-9])",
     "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z.]{2,}",

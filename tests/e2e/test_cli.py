@@ -2,9 +2,11 @@
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -41,9 +43,25 @@ def yecai(home: Path, *args: str, key: str | None = TEST_PII_KEY) -> subprocess.
 
 
 def files_text(folder: Path) -> str:
+    """Every file's text; of a SQLite file (Dagster's run and event storage), the text of
+    every value it holds (its raw pages are binary, where a shape can appear by chance)."""
     return "\n".join(
-        p.read_bytes().decode("utf-8", "replace") for p in sorted(folder.rglob("*")) if p.is_file()
+        sqlite_text(p) if p.suffix == ".db" else p.read_bytes().decode("utf-8", "replace")
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
     )
+
+
+def sqlite_text(path: Path) -> str:
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
+        tables = [t for (t,) in con.execute("select name from sqlite_master where type='table'")]
+        return "\n".join(
+            str(value)
+            for table in tables
+            for row in con.execute(f'select * from "{table}"')
+            for value in row
+            if isinstance(value, str | bytes)
+        )
 
 
 def test_demo_publishes_marts_that_sql_can_query(tmp_path):

@@ -45,12 +45,14 @@ VOLATILE_TAGS = {"dagster/data_version"}
 
 @dg.multi_asset(
     specs=[dg.AssetSpec(name) for name in ASSETS],
+    check_specs=[dg.AssetCheckSpec("rows_counted", asset="first")],
     partitions_def=DAYS,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def three_assets():
     for name in ASSETS:
         yield dg.MaterializeResult(asset_key=name, metadata={"rows": 1})
+    yield dg.AssetCheckResult(asset_key="first", check_name="rows_counted", passed=True)
 
 
 def run_range(dagster_home: Path) -> str:
@@ -127,7 +129,13 @@ def test_batched_event_log_stores_what_dagsters_own_stores(tmp_path, monkeypatch
     # Planned events and the materializations of each asset came in batches of 5 dates.
     assert max(batches) >= len(ASSETS) * 5 and batches.count(5) == len(ASSETS)
     runs = Path("history") / "runs"
-    assert tables(settings.dagster_home / runs / "index.db") == tables(plain / runs / "index.db")
+    batched_index = tables(settings.dagster_home / runs / "index.db")
+    assert batched_index == tables(plain / runs / "index.db")
+    # The check was planned for each date of the run (rows Dagster keeps per partition).
+    planned = [dict(row) for row in batched_index["asset_check_executions"]]
+    assert sorted(row["partition"] for row in planned if row["partition"]) == [
+        f"2024-01-0{day}" for day in range(1, 6)
+    ]
     assert tables(settings.dagster_home / runs / f"{batched_run}.db") == tables(
         plain / runs / f"{plain_run}.db"
     )
