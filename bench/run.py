@@ -261,6 +261,13 @@ def machine() -> str:
     )
 
 
+def commit() -> str:
+    found = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    return found.stdout.strip() or "unknown"
+
+
 def _s(seconds: float) -> str:
     return f"{seconds:,.1f} s"
 
@@ -431,8 +438,8 @@ def render(results: list[Result], command: str) -> str:
     profile = PROFILE.read_text(encoding="utf-8") if PROFILE.exists() else ""
     return f"""# Benchmarks
 
-Written by `{command}` on {date.today()}. `make bench` runs every case (about an hour
-here); `make bench CASES=day,month` a subset.
+Written by `{command}` on {date.today()} at commit `{commit()}`. `make bench` runs every
+case (about an hour here); `make bench CASES=day,month` a subset.
 
 **Machine:** {machine()}.
 

@@ -30,7 +30,7 @@ DEMO_ENV = "YECAI_DEMO"
 # beyond it DuckDB spills to disk, so a run stays within a known footprint however much
 # history it covers. profiles.yml repeats the default (a test keeps the two equal).
 DUCKDB_MEMORY_LIMIT_ENV = "YECAI_DUCKDB_MEMORY_LIMIT"
-DUCKDB_MEMORY_LIMIT_DEFAULT = "3GB"
+DUCKDB_MEMORY_LIMIT_DEFAULT = "2.5GB"
 
 
 class SettingsError(ValueError):
