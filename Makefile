@@ -11,12 +11,13 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # process would otherwise compile dagster, dbt and GX from source at each start (~2-5 s each).
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup browser run test test-fast bench ui lint format contracts clean
+.PHONY: help setup browser run test test-fast test-reliability bench ui lint format contracts clean
 
 help:
 	@echo "make run        generate sample data, ingest, build, gate and publish (yecai demo)"
 	@echo "make test       the whole test suite (installs what it needs first)"
 	@echo "make test-fast  unit tests only"
+	@echo "make test-reliability  kill runs at every crash point, re-run, compare (~15 min)"
 	@echo "make bench      benchmarks at stated scales -> BENCHMARKS.md (not part of make test)"
 	@echo "make ui         Dagster UI on http://127.0.0.1:3000 for ./.yecai"
 	@echo "make lint       ruff lint and format check"
@@ -45,7 +46,11 @@ run: setup
 	$(BIN)/yecai demo
 
 test: setup browser
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not reliability"
+
+# Kills runs at every crash point and re-runs them (tests/reliability): ~15 min, so apart.
+test-reliability: setup
+	$(BIN)/pytest -m reliability
 
 test-fast: setup
 	$(BIN)/pytest tests/unit

@@ -123,6 +123,25 @@ def _print_demo_summary(settings: Settings) -> None:
         )
 
 
+# A spreadsheet opening a CSV runs a cell that starts with one of these as a formula.
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def spreadsheet_safe(frame):
+    """Text cells that a spreadsheet would run as a formula (CSV injection: `=cmd|...`) get a
+    leading apostrophe, as OWASP advises; numbers and other text are left as they are."""
+    import polars as pl
+
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(FORMULA_START))
+        .then(pl.lit("'") + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String
+    )
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
 
@@ -143,9 +162,41 @@ def cmd_sql(args: argparse.Namespace) -> int:
         if relation is None:
             return 0
         if args.csv:
-            relation.pl().write_csv(sys.stdout)
+            spreadsheet_safe(relation.pl()).write_csv(sys.stdout)
         else:
             relation.show(max_rows=args.max_rows, max_width=200)
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pipelines.backup import BackupError, backup
+
+    try:
+        snapshot = backup(_settings(args), Path(args.to) if args.to else None)
+    except BackupError as exc:
+        print(f"backup refused: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"snapshot of build.duckdb, marts.duckdb and the lake: {snapshot}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from pipelines.backup import BackupError, check_gates, restore
+
+    settings = _settings(args)
+    try:
+        aside = restore(settings, Path(args.snapshot))
+    except BackupError as exc:
+        print(f"restore refused, nothing changed: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"restored {args.snapshot} into {settings.home}; what it replaced is in {aside}")
+    if args.no_check:
+        return 0
+    suites, failed = check_gates(settings)
+    if failed:
+        print("error gates failed on the restored warehouse:", *failed, sep="\n  ")
+        return 1
+    print(f"gates: all {suites} suites run, every error gate passed")
     return 0
 
 
@@ -250,6 +301,19 @@ def parser() -> argparse.ArgumentParser:
     sql.add_argument("--csv", action="store_true", help="write CSV to stdout")
     sql.add_argument("--max-rows", type=int, default=40)
     sql.set_defaults(handler=cmd_sql)
+
+    backup = commands.add_parser(
+        "backup", help="snapshot build.duckdb, marts.duckdb and the lake (consistent, verified)"
+    )
+    backup.add_argument("--to", help="snapshot folder (default: backups/<UTC time>/ of the home)")
+    backup.set_defaults(handler=cmd_backup)
+
+    restore = commands.add_parser(
+        "restore", help="put a snapshot back (verified first), then run the gates on it"
+    )
+    restore.add_argument("snapshot", help="the folder `yecai backup` printed")
+    restore.add_argument("--no-check", action="store_true", help="do not run the gates after")
+    restore.set_defaults(handler=cmd_restore)
 
     ui = commands.add_parser("ui", help="start the Dagster UI for this home on 127.0.0.1")
     ui.add_argument("--host", default="127.0.0.1")

@@ -22,6 +22,7 @@ from dagster._core.storage.tags import (
 from pipelines.defs import build_definitions
 from pipelines.defs.automation.jobs import MAIN_JOB
 from pipelines.defs.transform.dbt import prepare_manifest
+from pipelines.defs.writer import fail_abandoned_runs
 from pipelines.instance import ensure_instance_home
 from pipelines.run_summary import failure_lines, gate_lines, rerun_hint
 from pipelines.settings import BUSINESS_TIMEZONE, Settings
@@ -74,6 +75,9 @@ def run_window(settings: Settings, start: date, end: date, *, verbose: bool = Fa
         print(f"yecai: waiting for build.duckdb: {holder} is writing it", file=sys.stderr)
     settings.logs.mkdir(parents=True, exist_ok=True)
     log_path = settings.logs / f"run-{datetime.now():%Y%m%d-%H%M%S}-{start}-{end}.log"
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        for run_id in fail_abandoned_runs(instance, settings.warehouse):
+            print(f"yecai: run {run_id} had died unfinished; marked failed", file=sys.stderr)
     with (
         dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance,
         open(log_path, "w", encoding="utf-8") as log_file,

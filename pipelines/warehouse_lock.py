@@ -66,3 +66,48 @@ def writer_lock(
         finally:
             handle.truncate(0)
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# ------------------------------------------------------------------ run liveness ----------
+# Dagster marks a run finished from inside the run; a run whose process was killed stays
+# "started" for ever, and would hold the run queue (max_concurrent_runs: 1) for ever. A run
+# therefore holds a lock of its own while it lives; the kernel drops it when the process
+# dies, which is how ``dead_runs`` tells a dead run from a slow one.
+RUNS_FOLDER = ".runs"
+
+
+def _alive_path(warehouse: Path, run_id: str) -> Path:
+    return warehouse / RUNS_FOLDER / f"{run_id}.alive"
+
+
+@contextlib.contextmanager
+def run_alive(warehouse: Path, run_id: str) -> Iterator[None]:
+    path = _alive_path(warehouse, run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.truncate(0)
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def dead_runs(warehouse: Path, run_ids: list[str]) -> list[str]:
+    """The runs among these whose process took its liveness lock and has died since."""
+    dead = []
+    for run_id in run_ids:
+        path = _alive_path(warehouse, run_id)
+        try:
+            handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+        except FileNotFoundError:
+            continue  # not started yet, or finished
+        with handle:
+            if _try_lock(handle) is None:
+                dead.append(run_id)
+                path.unlink(missing_ok=True)
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    return dead

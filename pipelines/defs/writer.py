@@ -19,7 +19,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.warehouse_lock import writer_lock
+from pipelines.warehouse_lock import dead_runs, run_alive, writer_lock
 
 TRANSIENT_MARKERS = ("could not set lock on file", "conflicting lock is held")
 RETRIES = 4
@@ -35,8 +35,29 @@ class WarehouseWriter(dg.ConfigurableResource):
     @contextlib.contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext):
         holder = f"run {context.run_id}" if context.run_id else "a yecai step"
-        with writer_lock(Path(self.warehouse), holder, context.log.warning):
+        warehouse = Path(self.warehouse)
+        with (
+            run_alive(warehouse, context.run_id) if context.run_id else contextlib.nullcontext(),
+            writer_lock(warehouse, holder, context.log.warning),
+        ):
             yield self
+
+
+def fail_abandoned_runs(instance: dg.DagsterInstance, warehouse: Path) -> list[str]:
+    """Mark failed the started runs whose process died (killed, out of memory, power cut):
+    otherwise they stay "started" and hold the run queue. Returns their run ids."""
+    started = instance.get_runs(
+        filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING])
+    )
+    by_id = {run.run_id: run for run in started}
+    dead = dead_runs(warehouse, list(by_id))
+    for run_id in dead:
+        instance.report_run_failed(
+            by_id[run_id],
+            message="the run's process died without finishing (killed, out of memory or a "
+            "power cut). Nothing half-done was published; re-run its window.",
+        )
+    return dead
 
 
 def is_transient(error: BaseException | str) -> bool:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.crash_points import crash_point
 from pipelines.durable import fsync_path
 
 PARQUET_SUFFIX = ".parquet"
@@ -31,13 +32,15 @@ def lake_file_name(landing_file_name: str) -> str:
 
 
 def recover_partition(final: Path, lake: Path) -> None:
-    """Undo a swap a killed run left half done: the old folder goes back if the new is absent."""
-    trash = lake / ".trash"
-    if final.exists() or not trash.is_dir():
-        return
-    leftovers = sorted(trash.glob(f"{final.parent.name}.{final.name}.*"))
-    if leftovers:
-        leftovers[-1].rename(final)
+    """Tidy what a killed run left of a swap: the old folder goes back if the new one is
+    absent; half-written staging folders and swapped-out old folders go. (One run writes at
+    a time, so whatever is there belongs to a run that is gone.)"""
+    pattern = f"{final.parent.name}.{final.name}.*"
+    leftovers = sorted((lake / ".trash").glob(pattern))
+    if leftovers and not final.exists():
+        leftovers.pop().rename(final)
+    for folder in [*leftovers, *(lake / ".staging").glob(pattern)]:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def replace_partition(
@@ -55,12 +58,14 @@ def replace_partition(
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
         fsync_path(staging)
+        crash_point("lake.staged")
         final.parent.mkdir(parents=True, exist_ok=True)
         trash = lake / ".trash"
         trash.mkdir(exist_ok=True)
         old = trash / f"{final.parent.name}.{final.name}.{uuid.uuid4().hex}"
         if final.exists():
             final.rename(old)
+            crash_point("lake.swapping")
         staging.rename(final)
         fsync_path(final.parent)
         shutil.rmtree(old, ignore_errors=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -78,10 +79,33 @@ def _decode_problem(landed: LandedFile, content: bytes, error: UnicodeDecodeErro
 
 
 def _first_ragged_line(text: str, width: int) -> int | None:
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if len(row) != width:
-            return number
+    try:
+        for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+            if len(row) != width:
+                return number
+    except csv.Error:
+        return None  # a field beyond the csv module's limit: where it is stays unsaid
     return None
+
+
+def _header(landed: LandedFile, text: str) -> list[str]:
+    first_line = text.split("\n", 1)[0]
+    if "\r" in first_line.rstrip("\r"):
+        raise FileProblem(
+            landed.path,
+            "its lines end in a carriage return alone (old Mac line endings)",
+            "re-export the file with \\n or \\r\\n line endings",
+        )
+    try:
+        return next(csv.reader(io.StringIO(first_line)), [])
+    except csv.Error as exc:  # e.g. a field of more than 131,072 characters
+        raise FileProblem(
+            landed.path,
+            f"the header line ({len(first_line):,} characters) is not a comma-separated "
+            f"header: {exc}",
+            "deliver the file with a header row of the contract's column names, and lines "
+            "ending in a newline",
+        ) from exc
 
 
 def _read_csv(landed: LandedFile, content: bytes) -> pl.DataFrame:
@@ -98,8 +122,8 @@ def _read_csv(landed: LandedFile, content: bytes) -> pl.DataFrame:
     if text.startswith("\ufeff"):
         content = content[len(_UTF8_BOM) :]
         text = text[1:]
-    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
-    duplicated = sorted({name for name in header if header.count(name) > 1})
+    header = _header(landed, text)
+    duplicated = sorted(name for name, times in Counter(header).items() if times > 1)
     if duplicated:
         raise FileProblem(
             landed.path,

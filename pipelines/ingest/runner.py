@@ -22,6 +22,7 @@ import duckdb
 import polars as pl
 
 from pipelines.contracts import Contract, load_contract
+from pipelines.crash_points import crash_point
 from pipelines.ingest import audit, lake
 from pipelines.ingest.landing import FileProblem, LandedFile, read_control, ready_files, sha256_hex
 from pipelines.ingest.parse import (
@@ -318,8 +319,11 @@ def ingest_source(
         pending: list[_Partition] = []
 
         def flush() -> None:
+            crash_point("ingest.read")
             _parse_partitions(pending, contract, seeds, pii_key, executor)
+            crash_point("ingest.committed")  # the lake has the rows, the audit not yet
             audit.record(con, [r for p in pending for r in p.records])
+            crash_point("ingest.audited")
             results.extend(p.result for p in pending)
             pending.clear()  # and with it the rows read: memory stays one batch
 

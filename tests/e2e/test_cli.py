@@ -42,13 +42,14 @@ def yecai(home: Path, *args: str, key: str | None = TEST_PII_KEY) -> subprocess.
     )
 
 
-def files_text(folder: Path) -> str:
-    """Every file's text; of a SQLite file (Dagster's run and event storage), the text of
-    every value it holds (its raw pages are binary, where a shape can appear by chance)."""
+def files_text(folder: Path, skip: str | None = None) -> str:
+    """Every file's text (but those under a folder named ``skip``); of a SQLite file
+    (Dagster's run and event storage), the text of every value it holds (its raw pages are
+    binary, where a shape can appear by chance)."""
     return "\n".join(
         sqlite_text(p) if p.suffix == ".db" else p.read_bytes().decode("utf-8", "replace")
         for p in sorted(folder.rglob("*"))
-        if p.is_file()
+        if p.is_file() and skip not in p.relative_to(folder).parts
     )
 
 

@@ -93,3 +93,52 @@ def test_transient_errors_retry_and_others_fail_at_once(monkeypatch):
     broken = _job_failing_first(KeyError("order_id"), attempts)
     assert not broken.execute_in_process(raise_on_error=False).success
     assert attempts == [0]
+
+
+ALIVE = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from pipelines.warehouse_lock import run_alive
+    with run_alive(Path(sys.argv[1]), sys.argv[2]):
+        print("alive", flush=True)
+        time.sleep(120)
+    """
+)
+
+
+def test_a_started_run_whose_process_died_is_marked_failed(tmp_path):
+    """Otherwise it stays "started" for ever and holds the run queue."""
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from pipelines.defs.writer import fail_abandoned_runs
+
+    processes = {}
+    with dg.DagsterInstance.ephemeral() as instance:
+        for run_id in ("killed-run", "live-run", "not-yet-writing"):
+            instance.add_run(
+                DagsterRun(
+                    job_name="yecai_daily", run_id=run_id, status=dg.DagsterRunStatus.STARTED
+                )
+            )
+        for run_id in ("killed-run", "live-run"):
+            processes[run_id] = subprocess.Popen(
+                [sys.executable, "-c", ALIVE, str(tmp_path), run_id],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            assert processes[run_id].stdout.readline().strip() == "alive"
+        try:
+            assert fail_abandoned_runs(instance, tmp_path) == []
+            processes["killed-run"].kill()
+            processes["killed-run"].wait()
+            assert fail_abandoned_runs(instance, tmp_path) == ["killed-run"]
+            status = {run.run_id: run.status for run in instance.get_runs()}
+            assert status == {
+                "killed-run": dg.DagsterRunStatus.FAILURE,
+                "live-run": dg.DagsterRunStatus.STARTED,
+                "not-yet-writing": dg.DagsterRunStatus.STARTED,
+            }
+        finally:
+            for process in processes.values():
+                process.kill()

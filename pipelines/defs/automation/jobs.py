@@ -6,6 +6,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.defs.automation.triggers import (
+    abandoned_run_sensor,
     failed_run_sensor,
     late_file_sensor,
     nightly_schedule,
@@ -24,5 +25,5 @@ def automation_definitions(partitions: dg.PartitionsDefinition) -> dg.Definition
     return dg.Definitions(
         jobs=[job],
         schedules=[nightly_schedule(job)],
-        sensors=[late_file_sensor(job), failed_run_sensor()],
+        sensors=[late_file_sensor(job), failed_run_sensor(), abandoned_run_sensor()],
     )

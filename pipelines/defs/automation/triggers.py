@@ -24,6 +24,7 @@ from dagster._core.storage.tags import (
 
 from pipelines.defs.automation.partitions import tagged_window
 from pipelines.defs.resources import YecaiResource
+from pipelines.defs.writer import fail_abandoned_runs
 from pipelines.ingest.landing import FileProblem, read_control, ready_files
 from pipelines.run_summary import failure_lines, rerun_hint
 from pipelines.settings import BUSINESS_TIMEZONE, SOURCES
@@ -34,6 +35,7 @@ SENSOR_NAME = "yecai_late_files"
 SENSOR_INTERVAL_SECONDS = 60
 FAILED_RUNS_SENSOR = "yecai_failed_runs"
 FAILED_RUNS_LOG = "failed-runs.log"
+ABANDONED_RUNS_SENSOR = "yecai_abandoned_runs"
 
 
 def nightly_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
@@ -236,3 +238,20 @@ def failed_run_sensor() -> dg.SensorDefinition:
         context.log.error(message)
 
     return yecai_failed_runs
+
+
+def abandoned_run_sensor() -> dg.SensorDefinition:
+    @dg.sensor(
+        name=ABANDONED_RUNS_SENSOR,
+        minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Marks failed a started run whose process died (killed, out of memory, a "
+        "power cut), so it does not hold the run queue; yecai_failed_runs then reports it.",
+    )
+    def yecai_abandoned_runs(context: dg.SensorEvaluationContext, yecai: YecaiResource):
+        dead = fail_abandoned_runs(context.instance, yecai.settings().warehouse)
+        return dg.SkipReason(
+            f"marked failed: {', '.join(dead)}" if dead else "no started run has died"
+        )
+
+    return yecai_abandoned_runs

@@ -8,6 +8,7 @@ from functools import partial
 
 import dagster as dg
 
+from pipelines.crash_points import crash_point
 from pipelines.defs.automation.partitions import tagged_window
 from pipelines.defs.gates import history
 from pipelines.defs.gates.config import GateConfig, load_gate_config
@@ -107,6 +108,7 @@ def gates_definitions() -> dg.Definitions:
                 docs_dir=settings.reports / "gates",
                 run_name=context.run.run_id,
             )
+            crash_point("gates.validated")
             history.record(
                 settings.build_db,
                 context.run.run_id,
@@ -116,6 +118,7 @@ def gates_definitions() -> dg.Definitions:
                     for s, o in zip(suites, outcomes, strict=True)
                 ],
             )
+        crash_point("gates.recorded")
         outcome_of = {s.suite.name: o for s, o in zip(suites, outcomes, strict=True)}
         for key, members in by_check(suites).items():
             outcome = SuiteOutcome(

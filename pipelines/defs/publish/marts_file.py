@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.crash_points import crash_point
 from pipelines.durable import fsync_path
 from pipelines.settings import duckdb_config
 
@@ -42,6 +43,8 @@ def publish(build_db: Path, marts_db: Path) -> Publication:
     tables = mart_tables(build_db)
     if not tables:
         raise RuntimeError(f"{build_db} has no tables in schema {MARTS_SCHEMA}: nothing to publish")
+    for leftover in marts_db.parent.glob(f".{marts_db.name}.*.tmp*"):
+        leftover.unlink()  # from a publish that was killed: one writer at a time
     staging = marts_db.with_name(f".{marts_db.name}.{uuid.uuid4().hex}.tmp")
     counts: dict[str, int] = {}
     try:
@@ -55,8 +58,10 @@ def publish(build_db: Path, marts_db: Path) -> Publication:
             con.execute("detach build")
             con.execute("checkpoint")
         fsync_path(staging)
+        crash_point("publish.copied")
         os.replace(staging, marts_db)
         fsync_path(marts_db.parent)
+        crash_point("publish.replaced")
     finally:
         for leftover in (staging, staging.with_name(staging.name + ".wal")):
             leftover.unlink(missing_ok=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.crash_points import crash_point
 from pipelines.defs.publish.charts import bar_chart, line_chart
 from pipelines.settings import duckdb_config
 
@@ -304,7 +305,9 @@ def write_daily_reports(
             f'<p class="note">From {escape(marts_db.name)}, published {published}. '
             f"{escape(gate_summary)}</p>{body}</body></html>"
         )
-        return _write_atomically(reports / "daily" / f"{day.isoformat()}.html", html)
+        path = _write_atomically(reports / "daily" / f"{day.isoformat()}.html", html)
+        crash_point("report.written")
+        return path
 
     with duckdb.connect(str(marts_db), read_only=True, config=duckdb_config()) as con:
         cursors = threading.local()

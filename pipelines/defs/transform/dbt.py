@@ -17,6 +17,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dbt.version import __version__ as dbt_version
 
+from pipelines.crash_points import crash_point
 from pipelines.defs.automation.partitions import window_days
 from pipelines.defs.resources import YecaiResource
 from pipelines.defs.writer import WarehouseWriter, retry_if_transient
@@ -129,11 +130,15 @@ def transform_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions
         # dbt unit tests are the test suite's (tests/integration/test_dbt.py), not the run's:
         # they check the SQL, not the data, and need relations the first run creates.
         with retry_if_transient(context):
-            yield from dbt.cli(
+            for event in dbt.cli(
                 ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(window)],
                 context=context,
                 target_path=targets / context.run.run_id,
-            ).stream()
+            ).stream():
+                yield event
+                # dbt is still building the models after this one: a kill mid-build.
+                if isinstance(event, dg.Output):
+                    crash_point(f"dbt.{event.output_name}")
         prune_targets(targets)
 
     @dg.asset(

@@ -1,0 +1,172 @@
+"""Snapshots of the warehouse: ``yecai backup`` and ``yecai restore``.
+
+A snapshot holds what landing alone cannot give back: ``build.duckdb`` (the audit of every
+file loaded, the gate history, customer keys as they were assigned and merged), the
+published ``marts.duckdb``, and the lake they were built from, so the gates can be run on
+the restored home. Landing belongs to the source systems and is not copied; nor is
+Dagster's run history. Everything is copied (a snapshot on another disk survives that
+disk); every file's sha256 is in the snapshot's manifest.
+
+Both commands hold the writer lock: no run writes while a snapshot is taken or restored.
+Restoring verifies every file against the snapshot's manifest first, and moves what it
+replaces to ``backups/replaced-<time>/`` rather than deleting it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from pipelines.settings import Settings, duckdb_config
+from pipelines.warehouse_lock import writer_lock
+
+MANIFEST = "MANIFEST.json"
+WAREHOUSE_FILES = ("build.duckdb", "marts.duckdb")
+LAKE_SCRATCH = (".staging", ".trash")  # a run's work in progress, not the lake
+
+
+class BackupError(Exception):
+    pass
+
+
+def _stamp() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _copy(source: Path, target: Path) -> None:
+    # A copy, never a hard link: a link would share any later damage to the file.
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, target)
+
+
+def _lake_files(lake: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in lake.rglob("*")
+        if p.is_file() and not set(p.relative_to(lake).parts) & set(LAKE_SCRATCH)
+    )
+
+
+def _note(message: str) -> None:
+    print(f"yecai: {message}", file=sys.stderr)
+
+
+def backup(settings: Settings, target: Path | None = None) -> Path:
+    """Snapshot build.duckdb, marts.duckdb and the lake into ``target`` (default
+    ``backups/<UTC time>/`` of the home); returns the snapshot's folder."""
+    if not settings.build_db.exists():
+        raise BackupError(f"nothing to back up: {settings.build_db} does not exist yet")
+    target = target or settings.home / "backups" / _stamp()
+    if target.exists():
+        raise BackupError(f"{target} already exists: choose a new folder for the snapshot")
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    with writer_lock(settings.warehouse, "yecai backup", _note):
+        # Fold the write-ahead log into the file, so the file alone is the whole database.
+        with duckdb.connect(str(settings.build_db), config=duckdb_config()) as con:
+            con.execute("checkpoint")
+        for name in WAREHOUSE_FILES:
+            if (settings.warehouse / name).exists():
+                _copy(settings.warehouse / name, partial / "warehouse" / name)
+        for path in _lake_files(settings.lake):
+            _copy(path, partial / "lake" / path.relative_to(settings.lake))
+        files = {
+            str(p.relative_to(partial)): {"sha256": _sha256(p), "bytes": p.stat().st_size}
+            for p in sorted(partial.rglob("*"))
+            if p.is_file()
+        }
+        manifest = {"created_at": datetime.now(UTC).isoformat(), "files": files}
+        (partial / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        partial.rename(target)
+    return target
+
+
+def verify(snapshot: Path) -> dict[str, dict]:
+    """The snapshot's files, each checked against its manifest; raises naming the first
+    file that is missing or changed."""
+    manifest_path = snapshot / MANIFEST
+    if not manifest_path.is_file():
+        raise BackupError(
+            f"{snapshot} is not a yecai snapshot (no {MANIFEST}); give the folder "
+            "`yecai backup` printed"
+        )
+    files = json.loads(manifest_path.read_text(encoding="utf-8"))["files"]
+    for name, expected in files.items():
+        path = snapshot / name
+        if not path.is_file():
+            raise BackupError(f"{path} is missing from the snapshot: it cannot be restored")
+        if path.stat().st_size != expected["bytes"] or _sha256(path) != expected["sha256"]:
+            raise BackupError(
+                f"{path} changed since the backup (sha256 differs): the snapshot cannot be "
+                "trusted; restore an older one"
+            )
+    return files
+
+
+def restore(settings: Settings, snapshot: Path) -> Path:
+    """Put a verified snapshot in place of the home's warehouse and lake; returns the folder
+    holding what it replaced."""
+    files = verify(snapshot)
+    aside = settings.home / "backups" / f"replaced-{_stamp()}"
+    with writer_lock(settings.warehouse, "yecai restore", _note):
+        incoming = settings.home / ".restoring"
+        shutil.rmtree(incoming, ignore_errors=True)
+        for name in files:
+            _copy(snapshot / name, incoming / name)
+        aside.mkdir(parents=True)
+        if settings.lake.exists():
+            settings.lake.rename(aside / "lake")
+        (incoming / "lake").mkdir(exist_ok=True)
+        (incoming / "lake").rename(settings.lake)
+        (aside / "warehouse").mkdir()
+        for name in (*WAREHOUSE_FILES, *(f"{n}.wal" for n in WAREHOUSE_FILES)):
+            current = settings.warehouse / name
+            if current.exists():
+                current.rename(aside / "warehouse" / name)
+            if (incoming / "warehouse" / name).exists():
+                (incoming / "warehouse" / name).rename(current)
+        shutil.rmtree(incoming)
+    return aside
+
+
+def check_gates(settings: Settings) -> tuple[int, list[str]]:
+    """Run every gate suite over everything in build.duckdb, as a run's gates do; returns
+    how many suites ran and the error gates that failed (with their failed expectations)."""
+    import dagster as dg
+
+    from pipelines.defs.gates.checks import verdict
+    from pipelines.defs.gates.config import load_gate_config
+    from pipelines.defs.gates.gx_duckdb import validate_all
+    from pipelines.defs.gates.suites import EVERYTHING, Window, all_suites
+    from pipelines.defs.transform.dbt import prepare_manifest
+
+    settings.export_env()  # dbt reads the home while it parses
+    config = load_gate_config()
+    suites = all_suites(Window(*EVERYTHING), config, prepare_manifest())
+    outcomes = validate_all(
+        settings.build_db,
+        [s.suite for s in suites],
+        results_dir=settings.home / "gx" / "validations",
+        docs_dir=settings.reports / "gates",
+        run_name=f"check-{_stamp()}",
+    )
+    failed = [
+        f"{s.gate} on {'/'.join(s.asset)}: " + ", ".join(o.label for o in outcome.failed)
+        for s, outcome in zip(suites, outcomes, strict=True)
+        if not outcome.passed and verdict(config, s.gate, outcome) == dg.AssetCheckSeverity.ERROR
+    ]
+    return len(suites), failed
