@@ -10,7 +10,7 @@ from pipelines.settings import Settings
 from tests.e2e.test_cli import yecai
 from tests.reliability.test_kill_and_rerun import audit_and_lake, published_rows
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.reliability
 
 
 def test_a_snapshot_restores_a_wrecked_warehouse_and_the_gates_pass(pipeline_home, tmp_path):

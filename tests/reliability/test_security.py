@@ -11,7 +11,7 @@ from pipelines.settings import Settings
 from tests.e2e.test_cli import files_text, yecai
 from tests.pii_scan import database_findings, lake_findings, raw_pii_values, text_findings
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.reliability
 
 EVERY_DEFECT = GenerateRequest(
     start=date(2024, 5, 6), days=3, scale=0.03, seed=5, anomalies=0.05, file_defects=True
