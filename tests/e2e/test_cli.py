@@ -251,5 +251,16 @@ def test_sql_is_read_only_and_cannot_reach_files(tmp_path):
     assert write.returncode == 2 and "read-only" in write.stderr
     escape = yecai(settings.home, "sql", "select * from read_csv('/etc/hostname')")
     assert escape.returncode == 2 and "disabled by configuration" in escape.stderr
+    outside = tmp_path / "outside.duckdb"
+    for injected in (
+        "select 1; drop table fct_sales_margin",
+        "select 1; set enable_external_access = true",
+        f"attach '{outside}' as outside",
+        f"copy fct_sales_margin to '{tmp_path / 'out.csv'}'",
+    ):
+        refused = yecai(settings.home, "sql", injected)
+        assert refused.returncode == 2, injected
+        assert "Traceback" not in refused.stderr
+    assert not outside.exists() and not (tmp_path / "out.csv").exists()
     ok = yecai(settings.home, "sql", "select x from fct_sales_margin", "--csv")
     assert ok.returncode == 0 and ok.stdout.split() == ["x", "1"]
