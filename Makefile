@@ -17,7 +17,7 @@ help:
 	@echo "make run        generate sample data, ingest, build, gate and publish (yecai demo)"
 	@echo "make test       the whole test suite (installs what it needs first)"
 	@echo "make test-fast  unit tests only"
-	@echo "make test-reliability  kill-and-re-run, security scan, backup/restore (~15 min)"
+	@echo "make test-reliability  kill-and-re-run, security scan, backup/restore (~22 min)"
 	@echo "make bench      benchmarks at stated scales -> BENCHMARKS.md (not part of make test)"
 	@echo "make ui         Dagster UI on http://127.0.0.1:3000 for ./.yecai"
 	@echo "make lint       ruff lint and format check"
@@ -48,7 +48,7 @@ run: setup
 test: setup browser
 	$(BIN)/pytest -m "not reliability"
 
-# The slow reliability runs (kill and re-run, security scan, backup): ~15 min, so apart.
+# The slow reliability runs (kill and re-run, security scan, backup): ~22 min, so apart.
 test-reliability: setup
 	$(BIN)/pytest -m reliability
 
