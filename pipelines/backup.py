@@ -40,11 +40,8 @@ def _stamp() -> str:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _copy(source: Path, target: Path) -> None:
@@ -148,21 +145,16 @@ def check_gates(settings: Settings) -> tuple[int, list[str]]:
     how many suites ran and the error gates that failed (with their failed expectations)."""
     import dagster as dg
 
-    from pipelines.defs.gates.checks import verdict
+    from pipelines.defs.gates.checks import validate_window, verdict
     from pipelines.defs.gates.config import load_gate_config
-    from pipelines.defs.gates.gx_duckdb import validate_all
-    from pipelines.defs.gates.suites import EVERYTHING, Window, all_suites
+    from pipelines.defs.gates.suites import EVERYTHING, Window
     from pipelines.defs.transform.dbt import prepare_manifest
 
     settings.export_env()  # dbt reads the home while it parses
+    prepare_manifest()
     config = load_gate_config()
-    suites = all_suites(Window(*EVERYTHING), config, prepare_manifest())
-    outcomes = validate_all(
-        settings.build_db,
-        [s.suite for s in suites],
-        results_dir=settings.home / "gx" / "validations",
-        docs_dir=settings.reports / "gates",
-        run_name=f"check-{_stamp()}",
+    suites, outcomes = validate_window(
+        settings, Window(*EVERYTHING), config, run_name=f"check-{_stamp()}"
     )
     failed = [
         f"{s.gate} on {'/'.join(s.asset)}: " + ", ".join(o.label for o in outcome.failed)

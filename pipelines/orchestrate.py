@@ -11,6 +11,7 @@ import contextlib
 import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -57,6 +58,23 @@ def check_window(settings: Settings, start: date, end: date) -> str | None:
     return None
 
 
+def _execute(
+    job: dg.JobDefinition, instance: dg.DagsterInstance, tags: dict, log_path: Path, verbose: bool
+) -> dg.ExecuteInProcessResult:
+    """The run, in this process; its output goes to the run's log unless verbose."""
+    with (
+        open(log_path, "w", encoding="utf-8") as log_file,
+        contextlib.nullcontext() if verbose else contextlib.redirect_stdout(log_file),
+        contextlib.nullcontext() if verbose else contextlib.redirect_stderr(log_file),
+    ):
+        return job.execute_in_process(
+            instance=instance,
+            tags=tags,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
+
+
 def run_window(settings: Settings, start: date, end: date, *, verbose: bool = False) -> RunOutcome:
     problem = check_window(settings, start, end)
     if problem:
@@ -78,18 +96,7 @@ def run_window(settings: Settings, start: date, end: date, *, verbose: bool = Fa
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
         for run_id in fail_abandoned_runs(instance, settings.warehouse):
             print(f"yecai: run {run_id} had died unfinished; marked failed", file=sys.stderr)
-    with (
-        dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance,
-        open(log_path, "w", encoding="utf-8") as log_file,
-        contextlib.nullcontext() if verbose else contextlib.redirect_stdout(log_file),
-        contextlib.nullcontext() if verbose else contextlib.redirect_stderr(log_file),
-    ):
-        result = job.execute_in_process(
-            instance=instance,
-            tags=tags,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        )
+        result = _execute(job, instance, tags, log_path, verbose)
     window = f"{start}..{end}" if start != end else f"{start}"
     if result.success:
         return RunOutcome(

@@ -17,6 +17,7 @@ from pipelines.defs.gates.suites import EVERYTHING, GateSuite, Window, all_suite
 from pipelines.defs.resources import YecaiResource
 from pipelines.defs.transform.dbt import dbt_project
 from pipelines.defs.writer import WarehouseWriter, retry_if_transient
+from pipelines.settings import Settings
 
 
 def gate_severity(config: GateConfig, gate: str) -> str:
@@ -90,6 +91,21 @@ def required_gates() -> list[dg.AssetCheckKey]:
     return [spec.key for spec in gate_specs(load_gate_config()) if spec.blocking]
 
 
+def validate_window(
+    settings: Settings, window: Window, config: GateConfig, run_name: str
+) -> tuple[list[GateSuite], list[SuiteOutcome]]:
+    """Every gate suite of the window run over build.duckdb; results and Data Docs kept."""
+    suites = all_suites(window, config, dbt_project().manifest_path)
+    outcomes = validate_all(
+        settings.build_db,
+        [s.suite for s in suites],
+        results_dir=settings.home / "gx" / "validations",
+        docs_dir=settings.reports / "gates",
+        run_name=run_name,
+    )
+    return suites, outcomes
+
+
 def gates_definitions() -> dg.Definitions:
     config = load_gate_config()
 
@@ -99,15 +115,8 @@ def gates_definitions() -> dg.Definitions:
     ):
         settings = yecai.settings()
         window = run_window(context)
-        suites: list[GateSuite] = all_suites(window, config, dbt_project().manifest_path)
         with retry_if_transient(context):
-            outcomes = validate_all(
-                settings.build_db,
-                [s.suite for s in suites],
-                results_dir=settings.home / "gx" / "validations",
-                docs_dir=settings.reports / "gates",
-                run_name=context.run.run_id,
-            )
+            suites, outcomes = validate_window(settings, window, config, context.run.run_id)
             crash_point("gates.validated")
             history.record(
                 settings.build_db,
