@@ -70,7 +70,7 @@ format: setup
 	$(BIN)/ruff check --fix pipelines tests bench
 
 contracts: setup
-	$(BIN)/python -m pipelines.dbt_sources
+	$(BIN)/python -m pipelines.transform.dbt_sources
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .yecai dbt_project/target

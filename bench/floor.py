@@ -25,10 +25,10 @@ from pathlib import Path
 import duckdb
 
 from pipelines.contracts import load_contract
-from pipelines.defs.gates.config import load_gate_config
-from pipelines.defs.gates.gx_duckdb import Suite
-from pipelines.defs.gates.suites import Window, all_suites
-from pipelines.defs.transform.dbt import dbt_project
+from pipelines.gates.config import load_gate_config
+from pipelines.gates.run import gate_suites
+from pipelines.gates.suite import Suite
+from pipelines.gates.window import Window
 from pipelines.settings import SEEDS_DIR, SOURCES, Settings
 
 FLOOR_SQL = Path(__file__).with_name("floor.sql")
@@ -151,7 +151,7 @@ def count_query(suite: Suite, expectation) -> str:
 
 def gates_floor(settings: Settings, window: tuple) -> float:
     """Every expectation of the window's gate suites as one count query, on build.duckdb."""
-    suites = all_suites(Window(*window), load_gate_config(), dbt_project().manifest_path)
+    suites = gate_suites(Window(*window), load_gate_config())
     queries = [count_query(s.suite, e.gx_expectation) for s in suites for e in s.suite.expectations]
     started = time.perf_counter()
     with duckdb.connect(str(settings.build_db), read_only=True) as con:

@@ -143,22 +143,13 @@ def restore(settings: Settings, snapshot: Path) -> Path:
 def check_gates(settings: Settings) -> tuple[int, list[str]]:
     """Run every gate suite over everything in build.duckdb, as a run's gates do; returns
     how many suites ran and the error gates that failed (with their failed expectations)."""
-    import dagster as dg
-
-    from pipelines.defs.gates.checks import validate_window, verdict
-    from pipelines.defs.gates.config import load_gate_config
-    from pipelines.defs.gates.suites import EVERYTHING, Window
-    from pipelines.defs.transform.dbt import prepare_manifest
+    from pipelines.gates.config import load_gate_config
+    from pipelines.gates.run import failed_error_gates, run_gates
+    from pipelines.gates.window import Window
+    from pipelines.transform.dbt_project import prepare_manifest
 
     settings.export_env()  # dbt reads the home while it parses
     prepare_manifest()
     config = load_gate_config()
-    suites, outcomes = validate_window(
-        settings, Window(*EVERYTHING), config, run_name=f"check-{_stamp()}"
-    )
-    failed = [
-        f"{s.gate} on {'/'.join(s.asset)}: " + ", ".join(o.label for o in outcome.failed)
-        for s, outcome in zip(suites, outcomes, strict=True)
-        if not outcome.passed and verdict(config, s.gate, outcome) == dg.AssetCheckSeverity.ERROR
-    ]
-    return len(suites), failed
+    gate_run = run_gates(settings, Window.everything(), config, run_name=f"check-{_stamp()}")
+    return len(gate_run.suites), failed_error_gates(config, gate_run)

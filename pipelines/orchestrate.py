@@ -15,18 +15,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
-from pipelines.defs import build_definitions
-from pipelines.defs.automation.jobs import MAIN_JOB
-from pipelines.defs.transform.dbt import prepare_manifest
-from pipelines.defs.writer import fail_abandoned_runs
-from pipelines.instance import ensure_instance_home
-from pipelines.run_summary import failure_lines, gate_lines, rerun_hint
+from pipelines.definitions import MAIN_JOB, build_definitions
+from pipelines.runs.abandoned import fail_abandoned_runs
+from pipelines.runs.instance import ensure_instance_home
+from pipelines.runs.summary import failure_lines, gate_lines, rerun_hint
+from pipelines.runs.tags import LAUNCHED_BY_TAG, window_tags
 from pipelines.settings import BUSINESS_TIMEZONE, Settings
+from pipelines.transform.dbt_project import prepare_manifest
 from pipelines.warehouse_lock import lock_holder
 
 EXIT_PUBLISHED, EXIT_NOT_PUBLISHED, EXIT_BAD_INPUT = 0, 1, 2
@@ -83,11 +79,7 @@ def run_window(settings: Settings, start: date, end: date, *, verbose: bool = Fa
     ensure_instance_home(settings)
     prepare_manifest()
     job = build_definitions(settings).resolve_job_def(MAIN_JOB)
-    tags = {
-        ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
-        ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
-        "yecai/launched_by": "cli",
-    }
+    tags = {**window_tags(start, end), LAUNCHED_BY_TAG: "cli"}
     holder = lock_holder(settings.warehouse)
     if holder:
         print(f"yecai: waiting for build.duckdb: {holder} is writing it", file=sys.stderr)

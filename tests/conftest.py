@@ -62,7 +62,7 @@ def repo_path(*parts: str) -> Path:
 @pytest.fixture(scope="session")
 def dbt_manifest(tmp_path_factory) -> Path:
     """Parse the dbt project once (dbt reads YECAI_HOME while parsing)."""
-    from pipelines.defs.transform.dbt import prepare_manifest
+    from pipelines.transform.dbt_project import prepare_manifest
 
     previous = os.environ.get(HOME_ENV)
     os.environ[HOME_ENV] = str(tmp_path_factory.mktemp("parse-home"))

@@ -9,9 +9,8 @@ from pipelines.defs.automation.partitions import daily_partitions
 from pipelines.defs.gates.checks import gates_definitions
 from pipelines.defs.ingest.assets import ingest_definitions
 from pipelines.defs.publish.assets import publish_definitions
-from pipelines.defs.resources import YecaiResource
+from pipelines.defs.resources import BuildDbLock, YecaiResource
 from pipelines.defs.transform.dbt import transform_definitions
-from pipelines.defs.writer import WarehouseWriter
 from pipelines.settings import Settings
 
 
@@ -30,7 +29,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             executor=dg.in_process_executor,
             resources={
                 "yecai": YecaiResource.from_settings(settings),
-                "writer": WarehouseWriter(warehouse=str(settings.warehouse)),
+                "build_db_lock": BuildDbLock(warehouse=str(settings.warehouse)),
             },
         ),
     )

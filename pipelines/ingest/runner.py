@@ -24,17 +24,11 @@ import polars as pl
 from pipelines.contracts import Contract, load_contract
 from pipelines.crash_points import crash_point
 from pipelines.ingest import audit, lake
+from pipelines.ingest.frames import BUSINESS_DATE, FILE_ROW, SOURCE_FILE, ParsedBatch, ReadFile
+from pipelines.ingest.keys import quarantine_repeated_keys
 from pipelines.ingest.landing import FileProblem, LandedFile, read_control, ready_files, sha256_hex
-from pipelines.ingest.parse import (
-    BUSINESS_DATE,
-    FILE_ROW,
-    SOURCE_FILE,
-    ParsedBatch,
-    ReadFile,
-    parse_rows,
-    quarantine_repeated_keys,
-    read_frame,
-)
+from pipelines.ingest.read import read_frame
+from pipelines.ingest.rows import parse_rows
 from pipelines.ingest.seeds import load_seeds
 from pipelines.settings import Settings, duckdb_config
 

@@ -9,9 +9,11 @@ import polars as pl
 import pytest
 
 from pipelines.defs.gates.checks import verdict
-from pipelines.defs.gates.config import GATES, load_gate_config
-from pipelines.defs.gates.gx_duckdb import validate
-from pipelines.defs.gates.suites import GateSuite, Window, all_suites
+from pipelines.gates.config import GATES, load_gate_config
+from pipelines.gates.suite import GateSuite
+from pipelines.gates.suites import all_suites
+from pipelines.gates.validate import validate
+from pipelines.gates.window import Window
 from pipelines.settings import Settings
 from tests.conftest import GENERATED, LAST_DAY
 

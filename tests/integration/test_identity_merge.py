@@ -9,9 +9,10 @@ import duckdb
 import pytest
 
 from pipelines.contracts import load_contract
-from pipelines.defs.transform.dbt import DBT_DOCS, DOCS_STAMP, docs_fingerprint
+from pipelines.defs.transform.dbt import DBT_DOCS
 from pipelines.orchestrate import run_window
 from pipelines.settings import PII_KEY_ENV, Settings
+from pipelines.transform.dbt_project import DOCS_STAMP, docs_fingerprint
 from tests.conftest import TEST_PII_KEY
 from tests.unit.test_ingest import csv_bytes, deliver, sale
 

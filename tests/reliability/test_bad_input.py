@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.cli import spreadsheet_safe
+from pipelines.cli.sql import spreadsheet_safe
 from pipelines.ingest.runner import IngestFailed
 from pipelines.settings import Settings
 from tests.e2e.test_cli import yecai

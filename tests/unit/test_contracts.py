@@ -8,9 +8,9 @@ import pytest
 import yaml
 from open_data_contract_standard.model import OpenDataContractStandard
 
-from pipelines import dbt_sources
 from pipelines.contracts import ContractError, load_contracts, parse_contract
 from pipelines.settings import CONTRACTS_DIR, SOURCES
+from pipelines.transform import dbt_sources
 
 ODCS_SCHEMA = json.loads(
     resources.files("open_data_contract_standard").joinpath("schema.json").read_text()

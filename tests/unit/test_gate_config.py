@@ -4,8 +4,8 @@ import dagster as dg
 import pytest
 
 from pipelines.defs.gates.checks import verdict
-from pipelines.defs.gates.config import GATES, GATES_FILE, load_gate_config
-from pipelines.defs.gates.gx_duckdb import ExpectationOutcome, SuiteOutcome
+from pipelines.gates.config import GATES, GATES_FILE, load_gate_config
+from pipelines.gates.validate import ExpectationOutcome, SuiteOutcome
 
 
 def test_the_repository_file_names_every_gate_of_the_spec():

@@ -4,12 +4,13 @@ import os
 import time
 
 import duckdb
-import great_expectations as gx
 import pytest
 
-from pipelines.defs.gates import gx_duckdb
-from pipelines.defs.gates.gx_duckdb import Expectation, Suite, validate
-from pipelines.defs.gates.suites import MartSpec, marts_suite, pii_suite
+from pipelines.gates import validate as gx_duckdb
+from pipelines.gates.marts import MartSpec, marts_suite
+from pipelines.gates.pii import pii_suite
+from pipelines.gates.validate import validate
+from pipelines.transform.manifest import Manifest
 
 GOOD_ROWS = """
     ('O1', 1, 100.00, 10.00, 0.00, 1.00, 89.00, 50.00, 39.00),
@@ -27,6 +28,7 @@ COLUMNS = (
 # fct_sales_margin as the dbt project describes it (the real spec comes from the manifest).
 SALES_MARGIN = MartSpec(
     name="fct_sales_margin",
+    relation="marts.fct_sales_margin",
     keys=(("order_id", "line_no"),),
     expressions=(
         "gross_margin = recognized_revenue - cogs",
@@ -35,7 +37,8 @@ SALES_MARGIN = MartSpec(
     money=("gross_sales", "recognized_revenue", "cogs", "gross_margin"),
     text_columns=("order_id",),
 )
-MARTS_GATE = marts_suite(SALES_MARGIN).suite
+NO_MODELS = Manifest(nodes={}, sources={})  # these suites name no other relation
+MARTS_GATE = marts_suite(SALES_MARGIN, NO_MODELS).suite
 
 
 def _warehouse(path, extra_rows: str = "") -> None:
@@ -43,31 +46,6 @@ def _warehouse(path, extra_rows: str = "") -> None:
         con.execute("create schema marts")
         con.execute(f"create table marts.fct_sales_margin ({COLUMNS})")
         con.execute(f"insert into marts.fct_sales_margin values {GOOD_ROWS} {extra_rows}")
-
-
-def test_upstream_duckdb_bug_is_still_there(tmp_path):
-    """GX issue #11579: without our fix, metrics on DuckDB come back empty.
-
-    When this test fails, upstream fixed the bug: delete install_duckdb_fix and this test.
-    """
-    _warehouse(tmp_path / "w.duckdb")
-    suite = Suite(
-        name="row_count",
-        query="select * from marts.fct_sales_margin",
-        expectations=(
-            Expectation(gx.expectations.ExpectTableRowCountToBeBetween(min_value=1), "rows"),
-        ),
-    )
-    original_install = gx_duckdb.install_duckdb_fix
-    try:
-        gx_duckdb.install_duckdb_fix = gx_duckdb.uninstall_duckdb_fix
-        gx_duckdb.uninstall_duckdb_fix()
-        broken = validate(tmp_path / "w.duckdb", suite)
-    finally:
-        gx_duckdb.install_duckdb_fix = original_install
-    assert not broken.passed and broken.outcomes[0].observed is None
-    fixed = validate(tmp_path / "w.duckdb", suite)
-    assert fixed.passed and fixed.outcomes[0].observed == 3
 
 
 def test_marts_gate_passes_on_good_rows_and_releases_the_file(tmp_path):
@@ -114,7 +92,7 @@ def test_marts_gate_fails_on_the_fault_it_guards_against(
 def test_pii_gate_finds_personal_data_however_it_is_written(tmp_path, order_id, kind):
     path = tmp_path / "w.duckdb"
     _warehouse(path, f", ('{order_id}', 1, 1.00, 0.00, 0.00, 0.00, 1.00, 0.00, 1.00)")
-    outcome = validate(path, pii_suite(SALES_MARGIN).suite)
+    outcome = validate(path, pii_suite(SALES_MARGIN, NO_MODELS).suite)
     assert [o.label for o in outcome.failed] == [f"no {kind} in any text column"]
     assert outcome.failed[0].sample == ["('order_id',)"]  # where, never the value
 
@@ -127,7 +105,7 @@ def test_pii_gate_passes_masked_values_and_tokens(tmp_path):
         for value in ("138****5678", "w***@163.com", "110105********002X", token)
     )
     _warehouse(path, f", {masked}")
-    assert validate(path, pii_suite(SALES_MARGIN).suite).passed
+    assert validate(path, pii_suite(SALES_MARGIN, NO_MODELS).suite).passed
 
 
 def test_data_docs_list_recent_runs_and_drop_old_ones(tmp_path):

@@ -6,7 +6,7 @@ import sys
 import duckdb
 import pytest
 
-from pipelines.defs.publish.marts_file import publish
+from pipelines.publish.marts_file import publish
 
 
 def _build(path, revenue: str) -> None:

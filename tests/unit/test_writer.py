@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.defs.writer import is_transient, retry_if_transient
+from pipelines.defs.retry import is_transient, retry_if_transient
 from pipelines.warehouse_lock import lock_holder, writer_lock
 
 HOLD = textwrap.dedent(
@@ -83,7 +83,7 @@ def _job_failing_first(error: Exception, attempts: list[int]) -> dg.JobDefinitio
 
 
 def test_transient_errors_retry_and_others_fail_at_once(monkeypatch):
-    monkeypatch.setattr("pipelines.defs.writer.FIRST_WAIT_SECONDS", 0)
+    monkeypatch.setattr("pipelines.defs.retry.FIRST_WAIT_SECONDS", 0)
     attempts: list[int] = []
     lock = duckdb.IOException('IO Error: Could not set lock on file "build.duckdb"')
     result = _job_failing_first(lock, attempts).execute_in_process(raise_on_error=False)
@@ -111,7 +111,7 @@ def test_a_started_run_whose_process_died_is_marked_failed(tmp_path):
     """Otherwise it stays "started" for ever and holds the run queue."""
     from dagster._core.storage.dagster_run import DagsterRun
 
-    from pipelines.defs.writer import fail_abandoned_runs
+    from pipelines.runs.abandoned import fail_abandoned_runs
 
     processes = {}
     with dg.DagsterInstance.ephemeral() as instance:

@@ -17,19 +17,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
-from pipelines.defs.automation.partitions import tagged_window
 from pipelines.defs.resources import YecaiResource
-from pipelines.defs.writer import fail_abandoned_runs
 from pipelines.ingest.landing import FileProblem, read_control, ready_files
-from pipelines.run_summary import failure_lines, rerun_hint
+from pipelines.library_patches.dagster_run_tags import BACKFILL_TAG
+from pipelines.runs.abandoned import fail_abandoned_runs
+from pipelines.runs.summary import failure_lines, rerun_hint
+from pipelines.runs.tags import LAUNCHED_BY_TAG, tagged_window, window_tags
 from pipelines.settings import BUSINESS_TIMEZONE, SOURCES
 
-NIGHTLY_HOUR = 2  # 02:00 Asia/Shanghai, for yesterday (SPEC §8)
+NIGHTLY_HOUR = 2  # 02:00 Asia/Shanghai, for yesterday
 SCHEDULE_NAME = "yecai_nightly"
 SENSOR_NAME = "yecai_late_files"
 SENSOR_INTERVAL_SECONDS = 60
@@ -169,9 +166,8 @@ def late_file_requests(
                 # One run per set of file versions: a version is never loaded twice by us.
                 run_key=hashlib.sha256("\n".join(files).encode()).hexdigest()[:32],
                 tags={
-                    ASSET_PARTITION_RANGE_START_TAG: first.isoformat(),
-                    ASSET_PARTITION_RANGE_END_TAG: last.isoformat(),
-                    "yecai/launched_by": SENSOR_NAME,
+                    **window_tags(first, last),
+                    LAUNCHED_BY_TAG: SENSOR_NAME,
                     "yecai/late_files": str(len(files)),
                 },
             )
@@ -227,7 +223,7 @@ def failed_run_sensor() -> dg.SensorDefinition:
         settings = yecai.settings()
         message = (
             f"{datetime.now(ZoneInfo(BUSINESS_TIMEZONE)):%Y-%m-%d %H:%M} run {run.run_id} "
-            f"({run.tags.get('yecai/launched_by') or run.tags.get('dagster/backfill') or 'ui'}"
+            f"({run.tags.get(LAUNCHED_BY_TAG) or run.tags.get(BACKFILL_TAG) or 'ui'}"
             f", {'..'.join(map(str, window)) if window else 'no partition'}) failed: "
             + ("; ".join(lines) or context.failure_event.message or "see the run in the UI")
             + (". " + rerun_hint(settings.home, *window) if window else "")

@@ -4,13 +4,12 @@ import dagster as dg
 
 from pipelines.contracts import load_contract
 from pipelines.defs.automation.partitions import window_days
-from pipelines.defs.resources import YecaiResource
-from pipelines.defs.writer import WarehouseWriter, retry_if_transient
+from pipelines.defs.resources import BuildDbLock, YecaiResource
+from pipelines.defs.retry import retry_if_transient
 from pipelines.ingest.runner import IngestFailed, PartitionResult, ingest_source
 from pipelines.pii import resolve_key
+from pipelines.runs.summary import BAD_INPUT_TAG
 from pipelines.settings import SOURCES
-
-BAD_INPUT_TAG = "yecai/bad_input"
 
 
 def _summary(results: list[PartitionResult]) -> dict[str, dg.MetadataValue]:
@@ -56,7 +55,7 @@ def build_ingest_asset(source: str, partitions: dg.PartitionsDefinition) -> dg.A
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
     )
-    def ingest(context: dg.AssetExecutionContext, yecai: YecaiResource, writer: WarehouseWriter):
+    def ingest(context: dg.AssetExecutionContext, yecai: YecaiResource, build_db_lock: BuildDbLock):
         settings = yecai.settings()
         days = window_days(context)
         try:

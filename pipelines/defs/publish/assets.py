@@ -4,17 +4,13 @@ import dagster as dg
 
 from pipelines.defs.automation.partitions import window_days
 from pipelines.defs.gates.checks import required_gates
-from pipelines.defs.publish.marts_file import publish
-from pipelines.defs.publish.report import write_daily_reports
-from pipelines.defs.resources import YecaiResource
-from pipelines.defs.writer import WarehouseWriter, retry_if_transient
+from pipelines.defs.resources import BuildDbLock, YecaiResource
+from pipelines.defs.retry import retry_if_transient
+from pipelines.publish.marts_file import publish
+from pipelines.publish.report import write_daily_reports
 
 PUBLISHED_MARTS = dg.AssetKey(["published", "marts"])
 DAILY_REPORT = dg.AssetKey(["reports", "daily"])
-
-
-class GateNotPassed(Exception):
-    pass
 
 
 def _evaluations(context: dg.AssetExecutionContext) -> list:
@@ -24,12 +20,16 @@ def _evaluations(context: dg.AssetExecutionContext) -> list:
     return [record.event_log_entry.dagster_event.event_specific_data for record in records]
 
 
-def _gate_evaluations(context: dg.AssetExecutionContext) -> dict[dg.AssetCheckKey, bool]:
-    """Whether each gate evaluated in this run lets the marts out (passed, or only warned)."""
-    return {
+def gates_not_passed(context: dg.AssetExecutionContext) -> list[dg.AssetCheckKey]:
+    """The error gates that did not let the marts out in this run (failed, or not run).
+
+    Dagster skips a step when a blocking check fails in the same run, but not when the
+    step is launched alone or by automation (dagster #25112, #17332): publishing asks."""
+    released = {
         e.asset_check_key: e.passed or e.severity == dg.AssetCheckSeverity.WARN
         for e in _evaluations(context)
     }
+    return [key for key in required_gates() if not released.get(key, False)]
 
 
 def gate_summary(context: dg.AssetExecutionContext) -> str:
@@ -58,12 +58,9 @@ def publish_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions:
         ),
     )
     def published_marts(
-        context: dg.AssetExecutionContext, yecai: YecaiResource, writer: WarehouseWriter
+        context: dg.AssetExecutionContext, yecai: YecaiResource, build_db_lock: BuildDbLock
     ):
-        # Dagster skips this step when a blocking check fails in the same run, but not when
-        # it is launched alone or by automation: check the gates here too.
-        evaluations = _gate_evaluations(context)
-        missing = [key for key in required_gates() if not evaluations.get(key, False)]
+        missing = gates_not_passed(context)
         if missing:
             names = ", ".join(key.name for key in missing)
             raise dg.Failure(

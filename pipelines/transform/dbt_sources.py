@@ -1,6 +1,6 @@
 """Render dbt source definitions for the raw and quarantine lakes from the data contracts.
 
-``make contracts`` (``python -m pipelines.dbt_sources``) writes
+``make contracts`` (``python -m pipelines.transform.dbt_sources``) writes
 ``dbt_project/models/staging/<source>/_<source>__sources.yml``; a test fails when a
 committed file differs from what the contract gives, so dbt and the contracts never drift.
 """

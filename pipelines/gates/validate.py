@@ -1,14 +1,8 @@
-"""Great Expectations on DuckDB, in-database, with the two fixes this stack needs.
+"""Run gate suites with Great Expectations, in DuckDB: every metric computed by DuckDB,
+read-only, through SQLAlchemy (GX's fix for DuckDB is in ``pipelines/library_patches``).
 
-1. GX 1.x returns empty results from DuckDB through SQLAlchemy (upstream
-   great_expectations issue #11579): ``SqlAlchemyExecutionEngine.execute_query`` returns
-   the cursor after its connection closed, and duckdb-engine's cursor then has no rows.
-   :func:`install_duckdb_fix` fetches inside the connection instead. It is the only patch
-   of GX; ``tests/unit/test_gx_duckdb.py`` fails when upstream fixes the bug, so the patch
-   goes away then.
-2. GX keeps its SQLAlchemy engines open, and DuckDB refuses a second connection to the same
-   file with another configuration in the same process: :func:`validate` disposes them.
-
+GX keeps its SQLAlchemy engines open, and DuckDB refuses a second connection to the same
+file with another configuration in the same process: :func:`validate_all` disposes them.
 Batches are query assets (``select * from marts.x``): GX's column-type metric ignores the
 schema of a table asset on DuckDB.
 """
@@ -16,7 +10,6 @@ schema of a table asset on DuckDB.
 from __future__ import annotations
 
 import copy
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,9 +17,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import duckdb
-
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no phoning home, no network at run time
-
 import great_expectations as gx
 from great_expectations.data_context.types.base import (
     DataContextConfig,
@@ -34,45 +24,13 @@ from great_expectations.data_context.types.base import (
     ProgressBarsConfig,
 )
 from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
-from great_expectations.execution_engine import sqlalchemy_execution_engine as _engine
 
+from pipelines.gates.suite import Expectation, Suite
+from pipelines.library_patches import gx_duckdb_fetch
 from pipelines.settings import duckdb_config
 
-_ORIGINAL_EXECUTE_QUERY = _engine.SqlAlchemyExecutionEngine.execute_query
 DOCS_SITE = "gates"
 DOCS_KEEP_DAYS = 35  # Data Docs list five weeks of runs; audit.gate_results keeps all
-
-
-def _execute_query_fetched(self, query):
-    with self.get_connection() as connection:
-        result = self._execute_query_with_recovery(connection, query)
-        return result.freeze()()  # rows fetched while the connection is open
-
-
-def install_duckdb_fix() -> None:
-    _engine.SqlAlchemyExecutionEngine.execute_query = _execute_query_fetched
-
-
-def uninstall_duckdb_fix() -> None:
-    """For the test that proves the upstream bug is still there."""
-    _engine.SqlAlchemyExecutionEngine.execute_query = _ORIGINAL_EXECUTE_QUERY
-
-
-@dataclass(frozen=True)
-class Expectation:
-    """One GX expectation and what a person reads when it fails. A warn-only expectation
-    fails as a warning even in an error gate (reconciliation's small breaks)."""
-
-    gx_expectation: Any
-    label: str
-    warn_only: bool = False
-
-
-@dataclass(frozen=True)
-class Suite:
-    name: str
-    query: str
-    expectations: tuple[Expectation, ...]
 
 
 @dataclass
@@ -194,7 +152,7 @@ def validate_all(
     With ``results_dir`` and ``docs_dir`` the results are kept as files and rendered as
     Data Docs (one Checkpoint, one docs build); results older than DOCS_KEEP_DAYS go.
     """
-    install_duckdb_fix()
+    gx_duckdb_fetch.install()
     keep = results_dir is not None and docs_dir is not None
     if keep:
         prune_kept_results(results_dir, docs_dir, DOCS_KEEP_DAYS)

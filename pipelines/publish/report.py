@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.crash_points import crash_point
-from pipelines.defs.publish.charts import bar_chart, line_chart
+from pipelines.publish.charts import bar_chart, line_chart
 from pipelines.settings import duckdb_config
 
 TREND_DAYS = 30

@@ -12,7 +12,8 @@ from pipelines.settings import REPO_ROOT
 
 GATES_FILE = REPO_ROOT / "gates.yaml"
 SEVERITIES = ("error", "warn")
-GATES = ("raw", "pii", "completeness", "marts", "reconciliation", "compliance")  # SPEC §7
+# The gates, as gates.yaml names them; each is an asset check gate_<name>.
+GATES = ("raw", "pii", "completeness", "marts", "reconciliation", "compliance")
 
 
 @dataclass(frozen=True)
@@ -22,9 +23,12 @@ class GateConfig:
     reconciliation_break_share: float
     severity: dict[str, str]
 
-    def is_error(self, gate: str) -> bool:
+    def severity_of(self, gate: str) -> str:
         """gate: its name in gates.yaml, or its check name (gate_<name>)."""
-        return self.severity[gate.removeprefix("gate_")] == "error"
+        return self.severity[gate.removeprefix("gate_")]
+
+    def is_error(self, gate: str) -> bool:
+        return self.severity_of(gate) == "error"
 
 
 @cache

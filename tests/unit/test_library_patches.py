@@ -1,23 +1,33 @@
-"""The home's Dagster instance: its batched event log stores what Dagster's own would."""
+"""The patches of libraries' private APIs (pipelines/library_patches): each does what the
+library's own code does where it should, is still needed, and steps aside under a version
+it was not tested with."""
 
 import sqlite3
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import duckdb
+import great_expectations as gx
 import pytest
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
+from dagster._core.storage import tags as dagster_tags
 from dagster._serdes import deserialize_value
 
-from pipelines.instance import (
+from pipelines import library_patches
+from pipelines.gates.suite import Expectation, Suite
+from pipelines.gates.validate import validate
+from pipelines.library_patches import dagster_event_log, dagster_run_tags, gx_duckdb_fetch
+from pipelines.library_patches.dagster_event_log import (
     EVENT_BATCH_SIZE,
     BatchedSqliteEventLogStorage,
-    dagster_yaml,
-    ensure_instance_home,
 )
+from pipelines.library_patches.dagster_run_tags import (
+    PARTITION_RANGE_END_TAG as ASSET_PARTITION_RANGE_END_TAG,
+)
+from pipelines.library_patches.dagster_run_tags import (
+    PARTITION_RANGE_START_TAG as ASSET_PARTITION_RANGE_START_TAG,
+)
+from pipelines.runs.instance import dagster_yaml, ensure_instance_home
 from pipelines.settings import Settings
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2024-01-01")
@@ -169,3 +179,72 @@ def test_yecai_instance_loads_the_batched_event_log(tmp_path, monkeypatch, with_
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
         assert isinstance(instance.event_log_storage, BatchedSqliteEventLogStorage)
     run_range(settings.dagster_home)
+
+
+def _untested(monkeypatch, module) -> None:
+    """Make the installed version of a patched library look untested."""
+    monkeypatch.setattr(module, "TESTED_VERSIONS", ("0.0.0",))
+
+
+def test_under_an_untested_dagster_the_home_uses_dagsters_own_event_log(tmp_path, monkeypatch):
+    settings = Settings(home=tmp_path / "home")
+    ensure_instance_home(settings)  # written while the version was a tested one
+    _untested(monkeypatch, dagster_event_log)
+    with pytest.warns(library_patches.UntestedVersionWarning, match="300 s more"):
+        text = dagster_yaml(settings)
+    assert "BatchedSqliteEventLogStorage" not in text
+    # A dagster.yaml written before the upgrade still loads, with Dagster's own class.
+    with pytest.warns(library_patches.UntestedVersionWarning):
+        with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+            assert type(instance.event_log_storage).__name__ == "SqliteEventLogStorage"
+        run_range(settings.dagster_home)
+
+
+def test_the_run_tag_names_are_dagsters():
+    assert dagster_run_tags.PARTITION_TAG == dagster_tags.PARTITION_NAME_TAG
+    assert (
+        dagster_run_tags.PARTITION_RANGE_START_TAG == dagster_tags.ASSET_PARTITION_RANGE_START_TAG
+    )
+    assert dagster_run_tags.PARTITION_RANGE_END_TAG == dagster_tags.ASSET_PARTITION_RANGE_END_TAG
+    assert dagster_run_tags.BACKFILL_TAG == dagster_tags.BACKFILL_ID_TAG
+
+
+def _row_count_suite() -> Suite:
+    return Suite(
+        name="row_count",
+        query="select * from t",
+        expectations=(
+            Expectation(gx.expectations.ExpectTableRowCountToBeBetween(min_value=1), "rows"),
+        ),
+    )
+
+
+def test_upstream_duckdb_bug_is_still_there(tmp_path, monkeypatch):
+    """GX issue #11579: without the fix, metrics on DuckDB come back empty (and the gate
+    fails: safe). When this test fails, upstream fixed the bug: remove gx_duckdb_fetch."""
+    path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table t as select * from range(3)")
+    monkeypatch.setattr(gx_duckdb_fetch, "install", gx_duckdb_fetch.uninstall)
+    gx_duckdb_fetch.uninstall()
+    broken = validate(path, _row_count_suite())
+    assert not broken.passed and broken.outcomes[0].observed is None
+    monkeypatch.undo()
+    fixed = validate(path, _row_count_suite())
+    assert fixed.passed and fixed.outcomes[0].observed == 3
+
+
+def test_under_an_untested_gx_the_fix_is_off_and_says_what_it_costs(tmp_path, monkeypatch):
+    _untested(monkeypatch, gx_duckdb_fetch)
+    try:
+        with pytest.warns(library_patches.UntestedVersionWarning, match="nothing is published"):
+            assert gx_duckdb_fetch.install() is False
+        from great_expectations.execution_engine import sqlalchemy_execution_engine as engine
+
+        assert (
+            engine.SqlAlchemyExecutionEngine.execute_query
+            is gx_duckdb_fetch._ORIGINAL_EXECUTE_QUERY
+        )
+    finally:
+        monkeypatch.undo()
+        assert gx_duckdb_fetch.install() is True

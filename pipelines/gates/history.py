@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.defs.gates.gx_duckdb import ExpectationOutcome, SuiteOutcome
+from pipelines.gates.validate import ExpectationOutcome, SuiteOutcome
 from pipelines.settings import duckdb_config
 
 DDL = """

@@ -1,0 +1,101 @@
+"""The ``yecai`` command: generate, run, demo, sql, ui, backup, restore."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from pipelines.cli.common import EXIT_USAGE, parse_date
+from pipelines.settings import SettingsError
+
+# `yecai demo` defaults: two weeks of a small sample.
+DEMO_DAYS = 14
+DEMO_SCALE = 0.05
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="yecai",
+        description="业财一体化: ingest, build, gate and publish business and finance marts.",
+    )
+    root.add_argument("--home", help="home directory (default $YECAI_HOME, else ./.yecai)")
+    root.add_argument(
+        "--start-date",
+        help="first business date of the partitions (default $YECAI_START_DATE, else 2024-01-01)",
+    )
+    commands = root.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="write realistic sample extracts to landing/")
+    generate.add_argument("--start", type=parse_date, required=True, help="first business date")
+    generate.add_argument("--days", type=int, required=True, help="number of days")
+    generate.add_argument("--scale", type=float, default=1.0, help="1.0 ≈ 10,000 sales lines/day")
+    generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument(
+        "--anomalies", type=float, default=0.003, help="share of records with a defect"
+    )
+    generate.add_argument(
+        "--file-defects",
+        action="store_true",
+        help="also deliver a GBK file, a truncated file, a renamed column and a duplicate file",
+    )
+    generate.set_defaults(handler="runs:cmd_generate")
+
+    run = commands.add_parser("run", help="ingest, build, gate and publish business dates")
+    run.add_argument("--start", type=parse_date, help="first business date (default: yesterday)")
+    run.add_argument("--end", type=parse_date, help="last business date (default: --start)")
+    run.add_argument(
+        "--demo", action="store_true", help="allow running without $YECAI_PII_KEY (sample data)"
+    )
+    run.add_argument("-v", "--verbose", action="store_true", help="show Dagster's run log")
+    run.set_defaults(handler="runs:cmd_run")
+
+    demo = commands.add_parser("demo", help="generate a small sample, run it, show the results")
+    demo.add_argument("--days", type=int, default=DEMO_DAYS)
+    demo.add_argument("--scale", type=float, default=DEMO_SCALE)
+    demo.add_argument("-v", "--verbose", action="store_true")
+    demo.set_defaults(handler="runs:cmd_demo")
+
+    sql = commands.add_parser("sql", help="query the published marts (read-only)")
+    sql.add_argument("query")
+    sql.add_argument("--csv", action="store_true", help="write CSV to stdout")
+    sql.add_argument("--max-rows", type=int, default=40)
+    sql.set_defaults(handler="sql:cmd_sql")
+
+    backup = commands.add_parser(
+        "backup", help="snapshot build.duckdb, marts.duckdb and the lake (consistent, verified)"
+    )
+    backup.add_argument("--to", help="snapshot folder (default: backups/<UTC time>/ of the home)")
+    backup.set_defaults(handler="snapshots:cmd_backup")
+
+    restore = commands.add_parser(
+        "restore", help="put a snapshot back (verified first), then run the gates on it"
+    )
+    restore.add_argument("snapshot", help="the folder `yecai backup` printed")
+    restore.add_argument("--no-check", action="store_true", help="do not run the gates after")
+    restore.set_defaults(handler="snapshots:cmd_restore")
+
+    ui = commands.add_parser("ui", help="start the Dagster UI for this home on 127.0.0.1")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument(
+        "--demo", action="store_true", help="runs from the UI may use the public demo key"
+    )
+    ui.set_defaults(handler="ui:cmd_ui")
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    # Each command's module is imported when it runs: `yecai --help` stays quick.
+    module, name = args.handler.split(":")
+    handler = getattr(importlib.import_module(f"pipelines.cli.{module}"), name)
+    try:
+        return handler(args)
+    except SettingsError as exc:
+        print(f"yecai: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""``yecai sql``: the published marts, read-only, for a person at a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import duckdb
+import polars as pl
+
+from pipelines.cli.common import EXIT_USAGE, settings_of
+from pipelines.settings import duckdb_config
+
+# A spreadsheet opening a CSV runs a cell that starts with one of these as a formula.
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def spreadsheet_safe(frame):
+    """Text cells that a spreadsheet would run as a formula (CSV injection: `=cmd|...`) get a
+    leading apostrophe, as OWASP advises; numbers and other text are left as they are."""
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(FORMULA_START))
+        .then(pl.lit("'") + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String
+    )
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    if not settings.marts_db.exists():
+        print(
+            f"no published marts at {settings.marts_db}: run `yecai run` (or `yecai demo`) first",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    config = {**duckdb_config(), "enable_external_access": False, "lock_configuration": True}
+    with duckdb.connect(str(settings.marts_db), read_only=True, config=config) as con:
+        try:
+            relation = con.sql(args.query)
+        except duckdb.Error as exc:
+            print(f"query failed: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        if relation is None:
+            return 0
+        if args.csv:
+            spreadsheet_safe(relation.pl()).write_csv(sys.stdout)
+        else:
+            relation.show(max_rows=args.max_rows, max_width=200)
+    return 0

@@ -1,0 +1,67 @@
+"""``yecai ui``: dagster-webserver and dagster-daemon for the home, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pipelines.cli.common import settings_of
+from pipelines.pii import resolve_key
+from pipelines.runs.instance import ensure_instance_home
+from pipelines.settings import DEMO_ENV, REPO_ROOT
+from pipelines.transform.dbt_project import prepare_manifest
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    if args.demo:
+        os.environ[DEMO_ENV] = "1"
+    settings = settings_of(args)
+    resolve_key(settings.demo)  # runs launched from the UI need the key too
+    settings.export_env()
+    ensure_instance_home(settings)
+    prepare_manifest()
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ}
+    workspace = str(REPO_ROOT / "workspace.yaml")
+    webserver = subprocess.Popen(
+        [
+            str(bin_dir / "dagster-webserver"),
+            "-w",
+            workspace,
+            "-h",
+            args.host,
+            "-p",
+            str(args.port),
+        ],
+        env=env,
+    )
+    daemon = subprocess.Popen([str(bin_dir / "dagster-daemon"), "run", "-w", workspace], env=env)
+    print(
+        f"Dagster UI for {settings.home}: http://{args.host}:{args.port}  (Ctrl-C stops it)",
+        flush=True,
+    )
+
+    def stop(signum, frame):  # SIGTERM (a service manager, a test) stops both, like Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while webserver.poll() is None and daemon.poll() is None:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in (webserver, daemon):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in (webserver, daemon):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    return 0

@@ -1,0 +1,80 @@
+"""The marts gate, read from the dbt project itself: the keys of each mart's unique tests,
+its expression tests, and every DECIMAL money column its contract says is not null."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import great_expectations as gx
+
+from pipelines.gates.sql import render
+from pipelines.gates.suite import Expectation, GateSuite, mart_suite, unexpected
+from pipelines.transform.manifest import Manifest
+
+MARTS_SCHEMA = "marts"
+
+
+@dataclass(frozen=True)
+class MartSpec:
+    name: str
+    relation: str
+    keys: tuple[tuple[str, ...], ...]
+    expressions: tuple[str, ...]
+    money: tuple[str, ...]
+    text_columns: tuple[str, ...]
+
+
+def _spec(node: dict, manifest: Manifest) -> MartSpec:
+    keys, expressions = [], []
+    for test in manifest.generic_tests(node["unique_id"]):
+        kwargs = test.get("kwargs", {})
+        if test["name"] == "unique_combination":
+            keys.append(tuple(kwargs["columns"]))
+        elif test["name"] == "unique":
+            keys.append((kwargs["column_name"],))
+        elif test["name"] == "expression_is_true":
+            expressions.append(kwargs["expression"])
+    columns = node["columns"]
+    return MartSpec(
+        name=node["name"],
+        relation=node["relation_name"],
+        keys=tuple(keys),
+        expressions=tuple(expressions),
+        money=tuple(
+            c
+            for c, spec in columns.items()
+            if (spec.get("data_type") or "").lower() == "decimal(18,2)"
+            and any(k.get("type") == "not_null" for k in spec.get("constraints", []))
+        ),
+        text_columns=tuple(
+            c for c, spec in columns.items() if (spec.get("data_type") or "").lower() == "varchar"
+        ),
+    )
+
+
+def mart_specs(manifest: Manifest) -> list[MartSpec]:
+    """Every mart, by name."""
+    return [_spec(node, manifest) for node in manifest.models(MARTS_SCHEMA)]
+
+
+def marts_suite(spec: MartSpec, manifest: Manifest) -> GateSuite:
+    expectations: list[Expectation] = [
+        Expectation(
+            gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(key))
+            if len(key) > 1
+            else gx.expectations.ExpectColumnValuesToBeUnique(column=key[0]),
+            f"one row per ({', '.join(key)})",
+        )
+        for key in spec.keys
+    ]
+    expectations += [
+        Expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column=c), f"{c} is never null")
+        for c in spec.money
+    ]
+    expectations += [
+        unexpected(
+            render("marts/expression.sql", manifest, expression=e), f"{e} holds on every row"
+        )
+        for e in spec.expressions
+    ]
+    return mart_suite("gate_marts", spec.name, spec.relation, f"marts_{spec.name}", *expectations)

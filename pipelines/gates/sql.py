@@ -1,0 +1,44 @@
+"""The gates' SQL: templates in ``sql/``, relation names from the dbt manifest.
+
+A template reads like dbt SQL: ``{{ ref('fct_sales_margin') }}``, ``{{ source('audit',
+'ingest_files') }}``, ``{{ batch }}`` for the suite's batch (Great Expectations puts the
+batch query there) and ``{{ value | literal }}`` for a string literal. Great Expectations
+formats each query with ``str.format``, so literals have their braces doubled.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from pipelines.transform.manifest import Manifest
+
+SQL_DIR = Path(__file__).with_name("sql")
+BATCH = "{batch}"
+
+
+def literal(value: object) -> str:
+    """A SQL string literal, safe inside a query Great Expectations formats."""
+    text = str(value).replace("'", "''").replace("{", "{{").replace("}", "}}")
+    return f"'{text}'"
+
+
+_ENVIRONMENT = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(SQL_DIR),
+    undefined=jinja2.StrictUndefined,
+    autoescape=False,
+    keep_trailing_newline=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_ENVIRONMENT.filters["literal"] = literal
+
+
+def render(template: str, manifest: Manifest, **values: object) -> str:
+    """The SQL of ``sql/<template>`` with the manifest's relation names."""
+    return (
+        _ENVIRONMENT.get_template(template)
+        .render(ref=manifest.relation, source=manifest.source_relation, batch=BATCH, **values)
+        .strip()
+    )

@@ -1,0 +1,33 @@
+-- Business dates whose line count or gross sales differ between staging and the mart.
+with
+
+marts_lines as (
+    select * from {{ batch }}
+),
+
+staged as (
+    select
+        business_date,
+        count(*) as lines,
+        sum(
+            case when line_type = 'RETURN' then -1 else 1 end * quantity * unit_price
+        ) as gross_sales
+    from {{ ref('stg_sales__order_lines') }}
+    group by business_date
+),
+
+published as (
+    select
+        business_date,
+        count(*) as lines,
+        sum(gross_sales) as gross_sales
+    from marts_lines
+    group by business_date
+)
+
+select business_date
+from staged
+full outer join published using (business_date)
+where
+    staged.lines is distinct from published.lines
+    or staged.gross_sales is distinct from published.gross_sales

@@ -1,0 +1,16 @@
+-- Loaded sale lines missing from the margin mart.
+with
+
+marts_lines as (
+    select order_id, line_no from {{ batch }}
+)
+
+select staged.order_id, staged.line_no
+from {{ ref('stg_sales__order_lines') }} as staged
+where not exists (
+    select 1
+    from marts_lines
+    where
+        marts_lines.order_id = staged.order_id
+        and marts_lines.line_no = staged.line_no
+)

@@ -1,0 +1,21 @@
+-- Brand-days whose revenue or COGS difference exceeds the configured share of revenue.
+with
+
+days as (
+    select
+        business_date,
+        brand_code,
+        max(case when measure = 'REVENUE' then abs(operational_amount) end) as revenue,
+        max(case when measure in ('REVENUE', 'COGS') then abs(difference) end) as difference
+    from {{ batch }}
+    where {{ window.sql('business_date') }}
+    group by business_date, brand_code
+)
+
+select
+    business_date,
+    brand_code,
+    difference,
+    revenue
+from days
+where difference > {{ share }} * coalesce(revenue, 0)

@@ -1,0 +1,33 @@
+"""The business dates a gate run judges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+EVERYTHING = (date(1900, 1, 1), date(2999, 12, 31))
+
+
+@dataclass(frozen=True)
+class Window:
+    start: date
+    end: date
+
+    @classmethod
+    def everything(cls) -> Window:
+        return cls(*EVERYTHING)
+
+    @property
+    def is_everything(self) -> bool:
+        return (self.start, self.end) == EVERYTHING
+
+    def sql(self, column: str) -> str:
+        """A SQL condition: ``column`` within the window (inclusive)."""
+        return f"{column} between date '{self.start}' and date '{self.end}'"
+
+    def months_sql(self, column: str) -> str:
+        """A SQL condition: the period ``column`` (YYYY-MM) within the window's months."""
+        return (
+            f"{column} between strftime(date '{self.start}', '%Y-%m') "
+            f"and strftime(date '{self.end}', '%Y-%m')"
+        )
