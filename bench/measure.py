@@ -1,0 +1,214 @@
+"""Measuring a benchmark case: generate into a fresh home, run it as one `yecai run`, and
+time every phase with the peak memory of the run's whole process tree."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from pipelines.settings import Settings
+
+YECAI = str(Path(sys.executable).with_name("yecai"))
+KEY = "bench-key-0123456789abcdef-not-for-production"
+FIRST = date(2024, 1, 1)
+PHASES = {
+    "ingest": ("ingest_",),
+    "dbt": ("dbt_warehouse",),
+    "gates": ("gates",),
+    "publish": ("published__marts",),
+    "report": ("reports__daily", "reports__dbt_docs"),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    key: str
+    name: str
+    days: int
+    scale: float
+    nightly: bool = False  # also time the next business date alone
+    floor: bool = False  # also compute the marts by hand in DuckDB (bench/floor.py)
+    pandas: bool = False  # also compute fct_margin_daily in pandas (bench/pandas_margin.py)
+
+
+CASES = {
+    "day": Case("day", "1 day, scale 1", 1, 1.0),
+    "month": Case("month", "30 days, scale 1", 30, 1.0, nightly=True),
+    "year": Case("year", "365 days, scale 1", 365, 1.0, nightly=True, floor=True, pandas=True),
+    "large": Case("large", "365 days, scale 6", 365, 6.0, floor=True),
+}
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_mb: float
+    phases: dict[str, float] = field(default_factory=dict)  # phase → seconds
+    phase_peak_mb: dict[str, float] = field(default_factory=dict)
+    output: str = ""
+
+
+@dataclass
+class Result:
+    case: Case
+    sales_lines: int
+    rows_ingested: int
+    generate: Measured
+    run: Measured
+    commands: list[str]
+    nightly: Measured | None = None
+    floor: dict | None = None
+    pandas: dict | None = None
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "YECAI_PII_KEY": KEY}
+
+
+class TreeSampler:
+    """Samples the resident memory of a process and all its descendants."""
+
+    def __init__(self, pid: int, interval: float = 0.2):
+        self.pid = pid
+        self.interval = interval
+        self.samples: list[tuple[float, float]] = []  # (epoch seconds, MB)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _tree(self) -> list[int]:
+        pids, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            pids.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                with contextlib.suppress(OSError):  # the process ended meanwhile
+                    todo.extend(int(c) for c in task.read_text().split())
+        return pids
+
+    def _rss_mb(self) -> float:
+        total = 0
+        for pid in self._tree():
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        return total / 1024
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.time(), self._rss_mb()))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> TreeSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def peak(self, start: float = 0.0, end: float = float("inf")) -> float:
+        return max((mb for t, mb in self.samples if start <= t <= end), default=0.0)
+
+
+def measured(command: list[str]) -> Measured:
+    """Wall time and peak memory (process tree) of one command."""
+    started = time.perf_counter()
+    with (
+        subprocess.Popen(
+            command, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        ) as process,
+        TreeSampler(process.pid) as sampler,
+    ):
+        output, _ = process.communicate()
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {process.returncode}:\n{output[-3000:]}")
+    result = Measured(seconds=seconds, peak_mb=sampler.peak(), output=output)
+    result._sampler = sampler  # type: ignore[attr-defined]
+    return result
+
+
+def _yecai(home: Path, *args: str) -> list[str]:
+    return [YECAI, "--home", str(home), *args]
+
+
+def run_phases(settings: Settings, run: Measured) -> None:
+    """Phase times and peaks of the home's latest Dagster run."""
+    sampler: TreeSampler = run._sampler  # type: ignore[attr-defined]
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        [record] = instance.get_run_records(limit=1)
+        steps = instance.get_run_step_stats(record.dagster_run.run_id)
+    for phase, prefixes in PHASES.items():
+        mine = [s for s in steps if s.step_key.startswith(prefixes)]
+        run.phases[phase] = sum(s.end_time - s.start_time for s in mine)
+        run.phase_peak_mb[phase] = max(
+            (sampler.peak(s.start_time, s.end_time) for s in mine), default=0.0
+        )
+    run.phases["overhead"] = run.seconds - sum(run.phases.values())
+
+
+def _counts(settings: Settings) -> tuple[int, int]:
+    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+        [(lines,)] = con.execute("select count(*) from marts.fct_sales_margin").fetchall()
+        [(rows,)] = con.execute(
+            "select sum(rows_read) from audit.ingest_files where status = 'LOADED'"
+        ).fetchall()
+    return lines, int(rows or 0)
+
+
+def _json_of(command: list[str]) -> tuple[dict, Measured]:
+    run = measured(command)
+    return json.loads(run.output.strip().splitlines()[-1]), run
+
+
+def run_case(case: Case, root: Path) -> Result:
+    home = root / case.key
+    settings = Settings(home=home, start_date=FIRST)
+    last = FIRST + timedelta(days=case.days - 1)
+    generated_days = case.days + (1 if case.nightly else 0)
+    generate = _yecai(
+        home, "generate", "--start", str(FIRST), "--days", str(generated_days),
+        "--scale", str(case.scale),
+    )  # fmt: skip
+    backfill = _yecai(home, "run", "--start", str(FIRST), "--end", str(last))
+    commands = [generate, backfill]
+    print(f"{case.name}: generating", flush=True)
+    generated = measured(generate)
+    print(f"{case.name}: running {FIRST}..{last}", flush=True)
+    run = measured(backfill)
+    run_phases(settings, run)
+    lines, rows = _counts(settings)
+    result = Result(case, lines, rows, generated, run, [" ".join(c[1:]) for c in commands])
+    if case.floor:
+        window = ["--start", str(FIRST), "--end", str(last)]
+        print(f"{case.name}: floor", flush=True)
+        floor_command = [sys.executable, "-m", "bench.floor", "--home", str(home), *window]
+        result.floor, floor_run = _json_of(floor_command)
+        result.floor["peak_mb"] = floor_run.peak_mb
+        result.commands.append(" ".join(floor_command[1:]))
+    if case.pandas:
+        print(f"{case.name}: pandas", flush=True)
+        pandas_command = [sys.executable, "-m", "bench.pandas_margin", "--home", str(home)]
+        result.pandas, pandas_run = _json_of(pandas_command)
+        result.pandas["peak_mb"] = pandas_run.peak_mb
+        result.commands.append(" ".join(pandas_command[1:]))
+    if case.nightly:
+        night = last + timedelta(days=1)
+        nightly = _yecai(home, "run", "--start", str(night))
+        print(f"{case.name}: nightly {night}", flush=True)
+        result.nightly = measured(nightly)
+        run_phases(settings, result.nightly)
+        result.commands.append(" ".join(nightly[1:]))
+    return result
