@@ -4,7 +4,7 @@
     `membership` has (group_id, node): nodes of a group are connected. `seeds` has
     (node, label) for every node. Each round reads the previous one once (a window min
     per group, then a min per node), so an engine never re-evaluates rounds.
-    The caller checks convergence (see tests/assert_identity_converged.sql).
+    The caller checks convergence: int_identity__record_keys' customer_keys_found test.
 -#}
 {% macro connected_components(membership, seeds, rounds) -%}
     labels_0 as (

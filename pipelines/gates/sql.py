@@ -36,9 +36,13 @@ _ENVIRONMENT.filters["literal"] = literal
 
 
 def render(template: str, manifest: Manifest, **values: object) -> str:
-    """The SQL of ``sql/<template>`` with the manifest's relation names."""
-    return (
-        _ENVIRONMENT.get_template(template)
-        .render(ref=manifest.relation, source=manifest.source_relation, batch=BATCH, **values)
-        .strip()
+    """The SQL of ``sql/<template>`` with the manifest's relation names. The comment lines
+    that open a template say what it finds; they are left out of the query (GX wants a
+    batch query to start with ``select``)."""
+    text = _ENVIRONMENT.get_template(template).render(
+        ref=manifest.relation, source=manifest.source_relation, batch=BATCH, **values
     )
+    lines = text.strip().splitlines()
+    while lines and lines[0].lstrip().startswith("--"):
+        lines.pop(0)
+    return "\n".join(lines)

@@ -186,8 +186,10 @@ def test_error_gates_stop_publication_and_readers_keep_their_snapshot(three_days
     shutil.copytree(spiky.landing / "inventory" / day2, landing / "inventory" / day2)
     with duckdb.connect(str(three_days.build_db)) as con:
         con.execute(
-            "update marts.fct_sales_margin set trace_code = '13812345678' where rowid = ("
-            "select min(rowid) from marts.fct_sales_margin where business_date = ?)",
+            # fct_sales_margin is a view over this table in the build
+            "update intermediate.int_margin__order_lines set trace_code = '13812345678' "
+            "where rowid = (select min(rowid) from intermediate.int_margin__order_lines "
+            "where business_date = ?)",
             [day1],
         )
     gated = yecai(home, "run", "--start", day2)

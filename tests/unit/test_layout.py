@@ -25,7 +25,7 @@ ENGINES = (
 DAGSTER = ("dagster", "dagster_dbt", "dagster_graphql", "dagster_webserver")
 # Each layer may import the ones before it, never one after it.
 LAYERS = (
-    ENGINES + ("library_patches",),
+    (*ENGINES, "library_patches"),
     ("runs",),
     ("defs",),
     ("definitions",),

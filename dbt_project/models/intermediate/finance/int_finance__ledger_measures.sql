@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='window_replace',
-        window_column='posting_date',
-        on_schema_change='fail',
-    )
-}}
 {#- What the books hold, per posting and reconciliation measure: revenue 6001 (credit −
     debit), COGS 6401 (debit − credit), points liability 2203 (credit − debit),
     receivables 1122 (debit − credit). -#}

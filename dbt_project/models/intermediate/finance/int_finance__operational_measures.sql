@@ -2,7 +2,7 @@
 with
 
 lines as (
-    select * from {{ ref('fct_sales_margin') }}
+    select * from {{ ref('int_margin__order_lines') }}
 ),
 
 {#- grouped by date and brand too (an order has one of each) so that a date filter on this

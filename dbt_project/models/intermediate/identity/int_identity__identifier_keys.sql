@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='identifier',
-        on_schema_change='fail',
-    )
-}}
 {#-
     Identity resolution (统一客户识别), incremental and stable.
 

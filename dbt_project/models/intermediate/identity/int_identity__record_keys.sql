@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {#- The customer of every record (sales order, consultation) that shows an identifier. -#}
 with
 

@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='window_replace',
-        window_column='business_date',
-        on_schema_change='fail',
-    )
-}}
 {#- One row per customer record (sales order, consultation): its identifier tokens and the
     masked contact it shows. Incremental: staging reads the whole lake, this keeps it. -#}
 with

@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='window_replace',
-        window_column='snapshot_date',
-        on_schema_change='fail',
-    )
-}}
 {#- The group-wide cost of a sku on a snapshot date: the cost at the location holding the
     most stock that day (ties: the first location_id), a real moving-average cost rather
     than a computed average, so it stays an exact DECIMAL. -#}

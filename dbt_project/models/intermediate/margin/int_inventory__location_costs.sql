@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='window_replace',
-        window_column='snapshot_date',
-        on_schema_change='fail',
-    )
-}}
 {#- One moving-average unit cost per snapshot date, location and sku. The extract repeats
     a location's cost on each of its batches; a test checks the batches agree. -#}
 with

@@ -14,7 +14,7 @@ lines as (
         campaign_id,
         cast({{ dbt.date_trunc('month', 'business_date') }} as date) as month_start,
         {{ to_cents('recognized_revenue') }} as revenue_cents
-    from {{ ref('fct_sales_margin') }}
+    from {{ ref('int_margin__order_lines') }}
     where campaign_id is not null
 ),
 

@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='window_replace',
-        window_column='debit_date',
-        on_schema_change='fail',
-    )
-}}
 {#-
     Which earned points each spend used up, first in first out per customer across brands
     (积分通兑, FIFO). Credits and debits are laid end to end on the customer's timeline;

@@ -8,7 +8,7 @@
 with
 
 lines as (
-    select * from {{ ref('fct_sales_margin') }}
+    select * from {{ ref('int_margin__order_lines') }}
     where customer_key is not null
         and (points_earned_value <> 0 or points_redeemed_value <> 0)
 ),

@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='window_replace',
-        window_column='business_date',
-        on_schema_change='fail',
-    )
-}}
 {#-
     Prescription-drug sale lines that break a dispensing rule (处方药合规), one row per line
     and broken rule:
@@ -25,7 +17,7 @@ rx_skus as (
 ),
 
 sales_lines as (
-    select * from {{ ref('fct_sales_margin') }}
+    select * from {{ ref('int_margin__order_lines') }}
     where line_type = 'SALE' and sku in (select sku from rx_skus)
 ),
 

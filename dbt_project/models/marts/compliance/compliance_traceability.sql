@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='window_replace',
-        window_column='business_date',
-        on_schema_change='fail',
-    )
-}}
 {#-
     One item, one code (一物一码) issues, one row per offending sale line:
     - DUPLICATE_CODE: a code sold while the unit it names was already sold (and not
@@ -20,7 +12,7 @@ traceable_skus as (
 ),
 
 window_lines as (
-    select * from {{ ref('fct_sales_margin') }}
+    select * from {{ ref('int_margin__order_lines') }}
     where {{ in_window('business_date') }} and sku in (select sku from traceable_skus)
 ),
 
@@ -28,7 +20,7 @@ window_lines as (
     return brings it back. -#}
 code_history as (
     select trace_code, order_id, line_no, order_ts, line_type, business_date
-    from {{ ref('fct_sales_margin') }}
+    from {{ ref('int_margin__order_lines') }}
     where trace_code in (select trace_code from window_lines where trace_code is not null)
 ),
 

@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='retired_customer_key',
-        on_schema_change='fail',
-    )
-}}
 
 with
 

@@ -14,11 +14,11 @@
 with
 
 lines as (
-    select * from {{ ref('fct_sales_margin') }} where customer_key is not null
+    select * from {{ ref('int_margin__order_lines') }} where customer_key is not null
 ),
 
 as_of as (
-    select max(business_date) as as_of_date from {{ ref('fct_sales_margin') }}
+    select max(business_date) as as_of_date from {{ ref('int_margin__order_lines') }}
 ),
 
 record_keys as (

@@ -11,15 +11,7 @@
     later updates the order's break. Documents that tie out leave a marker row (no
     break_type) that replaces their old breaks and is then removed.
 -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='source_doc_id',
-        on_schema_change='fail',
-        post_hook="delete from {{ this }} where break_type is null",
-    )
-}}
+{{ config(post_hook="delete from {{ this }} where break_type is null") }}
 with
 
 {% if is_incremental() %}

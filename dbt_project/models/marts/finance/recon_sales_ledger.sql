@@ -1,11 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='window_replace',
-        window_column='business_date',
-        on_schema_change='fail',
-    )
-}}
 {#- Business-finance reconciliation (业财对账) per business date, brand and measure:
     operations (orders of the day) against the ledger (postings of the day). -#}
 with

@@ -1,17 +1,8 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='window_replace',
-        window_column='business_date',
-        window_grain='month',
-        on_schema_change='fail',
-    )
-}}
 
 with
 
 lines as (
-    select * from {{ ref('fct_sales_margin') }}
+    select * from {{ ref('int_margin__order_lines') }}
     where {{ in_window('business_date', grain='month') }}
 ),
 

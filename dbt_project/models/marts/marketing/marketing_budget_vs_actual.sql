@@ -23,7 +23,7 @@ attributed as (
         cast(sum(recognized_revenue) as decimal(18, 2)) as attributed_revenue,
         cast(sum(gross_margin) as decimal(18, 2)) as attributed_gross_margin,
         count(*) as attributed_lines
-    from {{ ref('fct_sales_margin') }}
+    from {{ ref('int_margin__order_lines') }}
     where campaign_id is not null
     group by campaign_id, cast({{ dbt.date_trunc('month', 'business_date') }} as date)
 ),
