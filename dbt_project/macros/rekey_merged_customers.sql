@@ -4,6 +4,6 @@
 {% macro rekey_merged_customers(relation) -%}
     update {{ relation }}
     set customer_key = merges.survivor_customer_key
-    from {{ ref('customer_key_merges') }} as merges
+    from {{ ref('int_identity__key_merges') }} as merges
     where {{ relation }}.customer_key = merges.retired_customer_key
 {%- endmacro %}

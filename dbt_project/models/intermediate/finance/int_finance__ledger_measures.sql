@@ -10,6 +10,8 @@ journal_lines as (
 
 final as (
     select
+        journal_id,
+        line_no,
         source_doc_id,
         posting_date,
         brand_code,

@@ -5,7 +5,7 @@
     into another moves to the survivor (post-hook).
 -#}
 {{ config(post_hook="{% if is_incremental() %}{{ rekey_merged_customers(this) }}{% endif %}") }}
--- depends_on: {{ ref('customer_key_merges') }}
+-- depends_on: {{ ref('int_identity__key_merges') }}
 
 with
 

@@ -22,6 +22,8 @@ credits as (
         customer_key,
         brand_code as earned_brand_code,
         business_date as credit_date,
+        order_id as credit_order_id,
+        line_no as credit_line_no,
         sum(credit_points) over (
             partition by customer_key order by order_ts, order_id, line_no
             rows between unbounded preceding and current row
@@ -65,6 +67,8 @@ matched as (
         debit_ranges.redeemed_brand_code,
         credit_ranges.earned_brand_code,
         credit_ranges.credit_date,
+        credit_ranges.credit_order_id,
+        credit_ranges.credit_line_no,
         least(debit_ranges.range_end, credit_ranges.range_end)
             - greatest(debit_ranges.range_start, credit_ranges.range_start) as points
     from debit_ranges
@@ -87,6 +91,8 @@ opening as (
         debit_ranges.redeemed_brand_code,
         'OPENING' as earned_brand_code,
         cast(null as date) as credit_date,
+        cast(null as varchar) as credit_order_id,
+        cast(null as integer) as credit_line_no,
         debit_ranges.range_end - greatest(debit_ranges.range_start, coalesce(earned_total.earned_points, 0))
             as points
     from debit_ranges
@@ -109,6 +115,8 @@ final as (
         redeemed_brand_code,
         earned_brand_code,
         credit_date,
+        credit_order_id,
+        credit_line_no,
         cast(points as bigint) as points
     from allocations
 )

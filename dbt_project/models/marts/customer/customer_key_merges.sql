@@ -1,21 +1,12 @@
-
+{#- The merge log of identity resolution (客户合并记录), as analysts read it. -#}
 with
 
-changes as (
-    select * from {{ ref('int_identity__identifier_keys') }}
-    where resolved_through = {{ window_end() }}
-        and previous_customer_key is not null
-        and previous_customer_key <> customer_key
+merges as (
+    select * from {{ ref('int_identity__key_merges') }}
 ),
 
 final as (
-    select
-        previous_customer_key as retired_customer_key,
-        min(customer_key) as survivor_customer_key,
-        min(resolved_through) as merged_on,
-        count(*) as identifiers_moved
-    from changes
-    group by previous_customer_key
+    select * from merges
 )
 
 select * from final
