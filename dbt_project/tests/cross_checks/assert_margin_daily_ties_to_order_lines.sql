@@ -1,11 +1,20 @@
 -- fct_margin_daily holds exactly the sums of fct_sales_margin (no line lost or counted twice).
 with lines as (
-    select business_date, brand_code, channel_code, store_id, category,
-        sum(quantity) as units, sum(gross_sales) as gross_sales,
-        sum(discount_amount) as discount_amount, sum(recognized_revenue) as recognized_revenue,
-        sum(cogs) as cogs, sum(gross_margin) as gross_margin, count(*) as order_lines
+    select
+        business_date,
+        brand_code,
+        channel_code,
+        store_id,
+        category,
+        sum(quantity) as units,
+        sum(gross_sales) as gross_sales,
+        sum(discount_amount) as discount_amount,
+        sum(recognized_revenue) as recognized_revenue,
+        sum(cogs) as cogs,
+        sum(gross_margin) as gross_margin,
+        count(*) as order_lines
     from {{ ref('fct_sales_margin') }}
-    group by 1, 2, 3, 4, 5
+    group by business_date, brand_code, channel_code, store_id, category
 ),
 
 daily as (
@@ -15,12 +24,14 @@ daily as (
 select coalesce(lines.business_date, daily.business_date) as business_date
 from lines
 full outer join daily
-    on lines.business_date = daily.business_date
-    and lines.brand_code = daily.brand_code
-    and lines.channel_code = daily.channel_code
-    and lines.store_id = daily.store_id
-    and lines.category is not distinct from daily.category
-where lines.business_date is null or daily.business_date is null
+    on
+        lines.business_date = daily.business_date
+        and lines.brand_code = daily.brand_code
+        and lines.channel_code = daily.channel_code
+        and lines.store_id = daily.store_id
+        and lines.category is not distinct from daily.category
+where
+    lines.business_date is null or daily.business_date is null
     or lines.units <> daily.units
     or lines.gross_sales <> daily.gross_sales
     or lines.discount_amount <> daily.discount_amount

@@ -1,21 +1,27 @@
 -- Allocated marketing adds up, month by month, to the expense of campaigns that had
 -- attributed revenue that month (allocation is exact in cents).
 with allocated as (
-    select cast({{ dbt.date_trunc('month', 'business_date') }} as date) as month_start,
+    select
+        cast({{ dbt.date_trunc('month', 'business_date') }} as date) as month_start,
         sum(allocated_marketing) as allocated
     from {{ ref('fct_margin_daily') }}
-    group by 1
+    group by month_start
 ),
 
 allocatable as (
-    select expense.month_start, sum(expense.actual_expense) as expense
+    select
+        expense.month_start,
+        sum(expense.actual_expense) as expense
     from {{ ref('int_marketing__campaign_expense') }} as expense
-    where exists (
-        select 1 from {{ ref('fct_sales_margin') }} as lines
-        where lines.campaign_id = expense.campaign_id
-            and cast({{ dbt.date_trunc('month', 'lines.business_date') }} as date) = expense.month_start
-    )
-    group by 1
+    where
+        exists (
+            select 1 as attributed from {{ ref('fct_sales_margin') }} as order_lines
+            where
+                order_lines.campaign_id = expense.campaign_id
+                and cast({{ dbt.date_trunc('month', 'order_lines.business_date') }} as date)
+                = expense.month_start
+        )
+    group by expense.month_start
     having sum(expense.actual_expense) <> 0
 )
 

@@ -1,4 +1,4 @@
-{#- Prescribed items (处方明细) of all consultations so far: what each prescription allows. -#}
+{# Prescribed items (处方明细) of all consultations so far: what each prescription allows. #}
 with
 
 items as (

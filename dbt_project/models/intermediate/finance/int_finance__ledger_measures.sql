@@ -1,6 +1,6 @@
-{#- What the books hold, per posting and reconciliation measure: revenue 6001 (credit −
+{# What the books hold, per posting and reconciliation measure: revenue 6001 (credit −
     debit), COGS 6401 (debit − credit), points liability 2203 (credit − debit),
-    receivables 1122 (debit − credit). -#}
+    receivables 1122 (debit − credit). #}
 with
 
 journal_lines as (
@@ -21,8 +21,10 @@ final as (
             when '2203' then 'POINTS_LIABILITY'
             when '1122' then 'RECEIVABLES'
         end as measure,
-        cast(case when account_code in ('6401', '1122') then debit - credit else credit - debit end
-            as decimal(18, 2)) as amount
+        cast(
+            case when account_code in ('6401', '1122') then debit - credit else credit - debit end
+            as decimal(18, 2)
+        ) as amount
     from journal_lines
 )
 

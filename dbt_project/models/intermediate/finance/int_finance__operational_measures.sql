@@ -1,12 +1,13 @@
-{#- What operations say the books should hold, per order and reconciliation measure. -#}
+{# What operations say the books should hold, per order and reconciliation measure. #}
 with
 
 lines as (
     select * from {{ ref('int_margin__order_lines') }}
 ),
 
-{#- grouped by date and brand too (an order has one of each) so that a date filter on this
-    view reaches the lines before they are summed -#}
+
+{# grouped by date and brand too (an order has one of each) so that a date filter on this
+    view reaches the lines before they are summed #}
 per_order as (
     select
         order_id as source_doc_id,
@@ -20,12 +21,16 @@ per_order as (
     group by order_id, business_date, brand_code
 ),
 
-{#- one row per order and measure, from one pass over the lines -#}
+
+{# one row per order and measure, from one pass over the lines #}
 measures as (
     select 'REVENUE' as measure
-    union all select 'COGS'
-    union all select 'POINTS_LIABILITY'
-    union all select 'RECEIVABLES'
+    union all
+    select 'COGS' as measure
+    union all
+    select 'POINTS_LIABILITY' as measure
+    union all
+    select 'RECEIVABLES' as measure
 ),
 
 final as (

@@ -1,4 +1,4 @@
-{#-
+{#
     Identity resolution (统一客户识别), incremental and stable.
 
     Records sharing any identifier are one person, transitively. Each identifier ranks by
@@ -12,7 +12,7 @@
       (deterministic), every identifier of the other is re-pointed to it, and
       previous_customer_key records the merge (see customer_key_merges);
     - resolving all history at once gives the same keys as resolving it day by day.
--#}
+#}
 {%- set rounds = 12 -%}
 
 with
@@ -28,15 +28,15 @@ known as (
     from {{ this }}
 ),
 {% else %}
-known as (
-    select
-        cast(null as varchar) as identifier,
-        cast(null as varchar) as identifier_type,
-        cast(null as date) as first_seen_date,
-        cast(null as varchar) as anchor,
-        cast(null as varchar) as customer_key
-    where false
-),
+    known as (
+        select
+            cast(null as varchar) as identifier,
+            cast(null as varchar) as identifier_type,
+            cast(null as date) as first_seen_date,
+            cast(null as varchar) as anchor,
+            cast(null as varchar) as customer_key
+        where false
+    ),
 {% endif %}
 
 window_identifiers as (
@@ -51,10 +51,11 @@ window_identifiers as (
     group by window_records.identifier
 ),
 
-{#- Groups whose members are one person: the identifiers a record shows, or a person
+
+{# Groups whose members are one person: the identifiers a record shows, or a person
     already known. A record's group is named by its smallest identifier: records sharing
     it are one person anyway, so their groups merge (fewer rows per round; the components
-    are the same, and they converge no slower). -#}
+    are the same, and they converge no slower). #}
 record_groups as (
     select
         min(identifier) over (partition by record_source, record_id) as group_id,
@@ -63,18 +64,27 @@ record_groups as (
 ),
 
 membership as (
-    select distinct group_id, node from record_groups
+    select distinct
+        group_id,
+        node
+    from record_groups
     union all
-    select 'known:' || known_anchor as group_id, identifier as node
+    select
+        'known:' || known_anchor as group_id,
+        identifier as node
     from window_identifiers
     where known_anchor is not null
 ),
 
 seeds as (
-    select identifier as node, cast(first_seen_date as varchar) || '|' || identifier as label
+    select
+        identifier as node,
+        cast(first_seen_date as varchar) || '|' || identifier as label
     from window_identifiers
     union all
-    select identifier as node, known_anchor as label
+    select
+        identifier as node,
+        known_anchor as label
     from window_identifiers
     where known_anchor is not null
 ),
@@ -92,9 +102,12 @@ resolved as (
     inner join labels_{{ rounds }} on window_identifiers.identifier = labels_{{ rounds }}.node
 ),
 
-{#- People this window merged into another: every identifier they had moves along. -#}
+
+{# People this window merged into another: every identifier they had moves along. #}
 retired as (
-    select distinct known_anchor as retired_anchor, anchor
+    select distinct
+        known_anchor as retired_anchor,
+        anchor
     from resolved
     where known_anchor is not null and known_anchor <> anchor
 ),
@@ -108,7 +121,7 @@ moved as (
         known.anchor as known_anchor
     from known
     inner join retired on known.anchor = retired.retired_anchor
-    where known.identifier not in (select identifier from resolved)
+    where known.identifier not in (select resolved.identifier from resolved)
 ),
 
 changed as (

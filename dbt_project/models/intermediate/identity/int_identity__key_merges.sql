@@ -1,10 +1,11 @@
-{#- Customers found to be one person in a run: each retired key and its survivor. -#}
+{# Customers found to be one person in a run: each retired key and its survivor. #}
 
 with
 
 changes as (
     select * from {{ ref('int_identity__identifier_keys') }}
-    where resolved_through = {{ window_end() }}
+    where
+        resolved_through = {{ window_end() }}
         and previous_customer_key is not null
         and previous_customer_key <> customer_key
 ),

@@ -1,5 +1,5 @@
-{#- Every identifier a customer record shows, as tokens. Member numbers are brand-prefixed,
-    so they are identifiers as they are. -#}
+{# Every identifier a customer record shows, as tokens. Member numbers are brand-prefixed,
+    so they are identifiers as they are. #}
 with
 
 records as (
@@ -7,18 +7,41 @@ records as (
 ),
 
 identifiers as (
-    select record_source, record_id, business_date, 'phone' as identifier_type,
+    select
+        record_source,
+        record_id,
+        business_date,
+        'phone' as identifier_type,
         'phone:' || phone_token as identifier
-    from records where phone_token is not null
+    from records
+    where phone_token is not null
     union all
-    select record_source, record_id, business_date, 'email', 'email:' || email_token
-    from records where email_token is not null
+    select
+        record_source,
+        record_id,
+        business_date,
+        'email' as identifier_type,
+        'email:' || email_token as identifier
+    from records
+    where email_token is not null
     union all
-    select record_source, record_id, business_date, 'id_number', 'id:' || id_number_token
-    from records where id_number_token is not null
+    select
+        record_source,
+        record_id,
+        business_date,
+        'id_number' as identifier_type,
+        'id:' || id_number_token as identifier
+    from records
+    where id_number_token is not null
     union all
-    select record_source, record_id, business_date, 'member', 'member:' || member_id
-    from records where member_id is not null
+    select
+        record_source,
+        record_id,
+        business_date,
+        'member' as identifier_type,
+        'member:' || member_id as identifier
+    from records
+    where member_id is not null
 )
 
 select * from identifiers

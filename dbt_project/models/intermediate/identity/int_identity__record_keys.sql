@@ -1,4 +1,4 @@
-{#- The customer of every record (sales order, consultation) that shows an identifier. -#}
+{# The customer of every record (sales order, consultation) that shows an identifier. #}
 with
 
 record_identifiers as (
@@ -6,7 +6,10 @@ record_identifiers as (
 ),
 
 identifier_keys as (
-    select identifier, customer_key from {{ ref('int_identity__identifier_keys') }}
+    select
+        identifier,
+        customer_key
+    from {{ ref('int_identity__identifier_keys') }}
 ),
 
 final as (

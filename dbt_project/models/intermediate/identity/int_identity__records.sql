@@ -1,5 +1,5 @@
-{#- One row per customer record (sales order, consultation): its identifier tokens and the
-    masked contact it shows. Incremental: staging reads the whole lake, this keeps it. -#}
+{# One row per customer record (sales order, consultation): its identifier tokens and the
+    masked contact it shows. Incremental: staging reads the whole lake, this keeps it. #}
 with
 
 sales_records as (

@@ -1,6 +1,6 @@
-{#- The group-wide cost of a sku on a snapshot date: the cost at the location holding the
+{# The group-wide cost of a sku on a snapshot date: the cost at the location holding the
     most stock that day (ties: the first location_id), a real moving-average cost rather
-    than a computed average, so it stays an exact DECIMAL. -#}
+    than a computed average, so it stays an exact DECIMAL. #}
 with
 
 location_costs as (
@@ -15,13 +15,16 @@ ranked as (
         unit_cost,
         row_number() over (
             partition by snapshot_date, sku
-            order by on_hand_qty desc, location_id
+            order by on_hand_qty desc, location_id asc
         ) as stock_rank
     from location_costs
 ),
 
 group_costs as (
-    select snapshot_date, sku, unit_cost
+    select
+        snapshot_date,
+        sku,
+        unit_cost
     from ranked
     where stock_rank = 1
 )

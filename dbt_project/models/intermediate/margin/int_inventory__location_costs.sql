@@ -1,5 +1,5 @@
-{#- One moving-average unit cost per snapshot date, location and sku. The extract repeats
-    a location's cost on each of its batches; a test checks the batches agree. -#}
+{# One moving-average unit cost per snapshot date, location and sku. The extract repeats
+    a location's cost on each of its batches; a test checks the batches agree. #}
 with
 
 snapshots as (

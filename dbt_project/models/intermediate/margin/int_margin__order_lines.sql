@@ -1,9 +1,9 @@
-{#-
+{#
     Margin per order line (订单行毛利): the line-level logic every margin, reconciliation,
     points, marketing and compliance model builds on (fct_sales_margin publishes it).
     Lines of the window are rebuilt; older lines keep their figures, and a customer merged
     into another moves to the survivor (post-hook).
--#}
+#}
 {{ config(post_hook="{% if is_incremental() %}{{ rekey_merged_customers(this) }}{% endif %}") }}
 -- depends_on: {{ ref('int_identity__key_merges') }}
 
@@ -15,11 +15,16 @@ sales_lines as (
 ),
 
 products as (
-    select sku, category from {{ ref('products') }}
+    select
+        sku,
+        category
+    from {{ ref('products') }}
 ),
 
 customers as (
-    select record_id as order_id, customer_key
+    select
+        record_id as order_id,
+        customer_key
     from {{ ref('int_identity__record_keys') }}
     where record_source = 'sales'
 ),
@@ -43,8 +48,9 @@ group_costs as (
     where snapshot_date <= {{ window_end() }}
 ),
 
-{#- cost rule: the latest snapshot at or before the business date for the
-    (store, sku), else the group-wide latest cost of the sku, else MISSING. -#}
+
+{# cost rule: the latest snapshot at or before the business date for the
+    (store, sku), else the group-wide latest cost of the sku, else MISSING. #}
 with_store_cost as (
     {{ asof_left_join(
         'sales_lines', 'store_costs',
@@ -63,19 +69,19 @@ with_group_cost as (
 
 signed as (
     select
-        lines.*,
-        {{ line_sign('lines.line_type') }} as sign,
+        costed_lines.*,
+        {{ line_sign('costed_lines.line_type') }} as sign,
         products.category,
         customers.customer_key,
-        coalesce(lines.store_unit_cost, lines.group_unit_cost) as resolved_unit_cost,
+        coalesce(costed_lines.store_unit_cost, costed_lines.group_unit_cost) as resolved_unit_cost,
         case
-            when lines.store_unit_cost is not null then 'STORE_SNAPSHOT'
-            when lines.group_unit_cost is not null then 'GROUP_LATEST'
+            when costed_lines.store_unit_cost is not null then 'STORE_SNAPSHOT'
+            when costed_lines.group_unit_cost is not null then 'GROUP_LATEST'
             else 'MISSING'
         end as cost_source
-    from with_group_cost as lines
-    left join products on lines.sku = products.sku
-    left join customers on lines.order_id = customers.order_id
+    from with_group_cost as costed_lines
+    left join products on costed_lines.sku = products.sku
+    left join customers on costed_lines.order_id = customers.order_id
 ),
 
 amounts as (
@@ -100,7 +106,8 @@ amounts as (
         unit_price,
         cast(sign * quantity * unit_price as decimal(18, 2)) as gross_sales,
         cast(sign * discount_amount as decimal(18, 2)) as discount_amount,
-        cast(sign * {{ points_value('points_redeemed') }} as decimal(18, 2)) as points_redeemed_value,
+        cast(sign * {{ points_value('points_redeemed') }} as decimal(18, 2))
+            as points_redeemed_value,
         cast(sign * {{ points_value('points_earned') }} as decimal(18, 2)) as points_earned_value,
         cast(sign * net_amount as decimal(18, 2)) as net_amount,
         cast(sign * tax_amount as decimal(18, 2)) as tax_amount,

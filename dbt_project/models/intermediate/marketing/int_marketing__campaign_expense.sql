@@ -1,4 +1,4 @@
-{#- Actual marketing expense (销售费用 6601) per campaign and month, from the ledger. -#}
+{# Actual marketing expense (销售费用 6601) per campaign and month, from the ledger. #}
 with
 
 journal_lines as (

@@ -1,10 +1,10 @@
-{#-
+{#
     A campaign's month of expense (6601) allocated to the lines attributed to it, by their
     share of the campaign-month's recognised revenue (费用分摊). Exact in cents: each line
     gets floor(expense × share), and the remainder goes to the line with the most revenue,
     so allocations add up to the expense. A view over every month, with no window of its
     own: fct_margin_daily filters the months it rebuilds.
--#}
+#}
 with
 
 lines as (
@@ -19,7 +19,10 @@ lines as (
 ),
 
 expense as (
-    select campaign_id, month_start, {{ to_cents('actual_expense') }} as expense_cents
+    select
+        campaign_id,
+        month_start,
+        {{ to_cents('actual_expense') }} as expense_cents
     from {{ ref('int_marketing__campaign_expense') }}
 ),
 
@@ -32,7 +35,7 @@ shares as (
         ) as campaign_revenue_cents,
         row_number() over (
             partition by lines.campaign_id, lines.month_start
-            order by lines.revenue_cents desc, lines.order_id, lines.line_no
+            order by lines.revenue_cents desc, lines.order_id asc, lines.line_no asc
         ) as share_rank
     from lines
     inner join expense
@@ -42,8 +45,9 @@ shares as (
 floored as (
     select
         *,
-        case when campaign_revenue_cents > 0
-            then {{ int_divide('expense_cents * revenue_cents', 'campaign_revenue_cents') }}
+        case
+            when campaign_revenue_cents > 0
+                then {{ int_divide('expense_cents * revenue_cents', 'campaign_revenue_cents') }}
             else 0
         end as floor_cents
     from shares

@@ -1,19 +1,23 @@
-{#-
+{#
     Which earned points each spend used up, first in first out per customer across brands
     (积分通兑, FIFO). Credits and debits are laid end to end on the customer's timeline;
     a debit takes the overlap of its range with each credit's range. Debits of the window
     are allocated against the customer's whole history; FIFO is causal, so later movements
     never change an earlier allocation. Points spent beyond what history shows earned
     (balances from before the data starts) are allocated to earned_brand_code 'OPENING'.
--#}
+#}
 with
 
 movements as (
     select * from {{ ref('int_points__movements') }}
-    where business_date <= {{ window_end() }}
+    where
+        business_date <= {{ window_end() }}
         and customer_key in (
-            select customer_key from {{ ref('int_points__movements') }}
-            where {{ in_window('business_date') }} and debit_points > 0
+            select window_movements.customer_key
+            from {{ ref('int_points__movements') }} as window_movements
+            where
+                {{ in_window('window_movements.business_date') }}
+                and window_movements.debit_points > 0
         )
 ),
 
@@ -50,11 +54,17 @@ debits as (
 ),
 
 credit_ranges as (
-    select *, range_end - credit_points as range_start from credits
+    select
+        *,
+        range_end - credit_points as range_start
+    from credits
 ),
 
 debit_ranges as (
-    select *, range_end - debit_points as range_start from debits
+    select
+        *,
+        range_end - debit_points as range_start
+    from debits
     where {{ in_window('debit_date') }}
 ),
 
@@ -70,16 +80,21 @@ matched as (
         credit_ranges.credit_order_id,
         credit_ranges.credit_line_no,
         least(debit_ranges.range_end, credit_ranges.range_end)
-            - greatest(debit_ranges.range_start, credit_ranges.range_start) as points
+        - greatest(debit_ranges.range_start, credit_ranges.range_start) as points
     from debit_ranges
     inner join credit_ranges
-        on debit_ranges.customer_key = credit_ranges.customer_key
-        and credit_ranges.range_start < debit_ranges.range_end
-        and debit_ranges.range_start < credit_ranges.range_end
+        on
+            debit_ranges.customer_key = credit_ranges.customer_key
+            and debit_ranges.range_end > credit_ranges.range_start
+            and debit_ranges.range_start < credit_ranges.range_end
 ),
 
 earned_total as (
-    select customer_key, max(range_end) as earned_points from credit_ranges group by customer_key
+    select
+        customer_key,
+        max(range_end) as earned_points
+    from credit_ranges
+    group by customer_key
 ),
 
 opening as (
@@ -93,7 +108,8 @@ opening as (
         cast(null as date) as credit_date,
         cast(null as varchar) as credit_order_id,
         cast(null as integer) as credit_line_no,
-        debit_ranges.range_end - greatest(debit_ranges.range_start, coalesce(earned_total.earned_points, 0))
+        debit_ranges.range_end
+        - greatest(debit_ranges.range_start, coalesce(earned_total.earned_points, 0))
             as points
     from debit_ranges
     left join earned_total on debit_ranges.customer_key = earned_total.customer_key

@@ -1,27 +1,40 @@
-{#-
+{#
     One item, one code (一物一码) issues, one row per offending sale line:
     - DUPLICATE_CODE: a code sold while the unit it names was already sold (and not
       returned): every sale after the first;
     - MISSING_CODE: a traceable item sold without a code;
     - EXPIRED_BATCH: the code's batch (<batch_no>-<serial>) expired before the sale date.
--#}
+#}
 with
 
 traceable_skus as (
-    select sku from {{ ref('products') }} where is_traceable
+    select sku from {{ ref('products') }}
+    where is_traceable
 ),
 
 window_lines as (
     select * from {{ ref('int_margin__order_lines') }}
-    where {{ in_window('business_date') }} and sku in (select sku from traceable_skus)
+    where
+        {{ in_window('business_date') }}
+        and sku in (select traceable_skus.sku from traceable_skus)
 ),
 
-{#- Every movement of the window's codes, over history: a sale takes the unit out, a
-    return brings it back. -#}
+
+{# Every movement of the window's codes, over history: a sale takes the unit out, a
+    return brings it back. #}
 code_history as (
-    select trace_code, order_id, line_no, order_ts, line_type, business_date
+    select
+        trace_code,
+        order_id,
+        line_no,
+        order_ts,
+        line_type,
+        business_date
     from {{ ref('int_margin__order_lines') }}
-    where trace_code in (select trace_code from window_lines where trace_code is not null)
+    where trace_code in (
+        select window_lines.trace_code from window_lines
+        where window_lines.trace_code is not null
+    )
 ),
 
 units_out as (
@@ -36,7 +49,9 @@ units_out as (
 ),
 
 batches as (
-    select batch_no, min(expiry_date) as expiry_date
+    select
+        batch_no,
+        min(expiry_date) as expiry_date
     from {{ ref('stg_inventory__snapshots') }}
     group by batch_no
 ),
@@ -45,13 +60,16 @@ coded as (
     select
         window_lines.*,
         {{ dbt.split_part('window_lines.trace_code', "'-'", 1) }} || '-'
-            || {{ dbt.split_part('window_lines.trace_code', "'-'", 2) }} as batch_no
+        || {{ dbt.split_part('window_lines.trace_code', "'-'", 2) }} as batch_no
     from window_lines
     where window_lines.trace_code is not null and window_lines.line_type = 'SALE'
 ),
 
 duplicates as (
-    select coded.*, cast(null as date) as expiry_date, 'DUPLICATE_CODE' as issue
+    select
+        coded.*,
+        cast(null as date) as expiry_date,
+        'DUPLICATE_CODE' as issue
     from coded
     inner join units_out
         on coded.order_id = units_out.order_id and coded.line_no = units_out.line_no
@@ -59,14 +77,20 @@ duplicates as (
 ),
 
 missing as (
-    select window_lines.*, cast(null as varchar) as batch_no, cast(null as date) as expiry_date,
+    select
+        window_lines.*,
+        cast(null as varchar) as batch_no,
+        cast(null as date) as expiry_date,
         'MISSING_CODE' as issue
     from window_lines
     where window_lines.trace_code is null and window_lines.line_type = 'SALE'
 ),
 
 expired as (
-    select coded.*, batches.expiry_date, 'EXPIRED_BATCH' as issue
+    select
+        coded.*,
+        batches.expiry_date,
+        'EXPIRED_BATCH' as issue
     from coded
     inner join batches on coded.batch_no = batches.batch_no
     where batches.expiry_date < coded.business_date

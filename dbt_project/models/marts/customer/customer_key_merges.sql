@@ -1,12 +1,12 @@
-{#- The merge log of identity resolution (客户合并记录), as analysts read it. -#}
+{# The merge log of identity resolution (客户合并记录), as analysts read it. #}
 with
 
-merges as (
+key_merges as (
     select * from {{ ref('int_identity__key_merges') }}
 ),
 
 final as (
-    select * from merges
+    select * from key_merges
 )
 
 select * from final

@@ -1,4 +1,4 @@
-{#-
+{#
     One row per unified customer (统一客户画像) across brands, channels and consultations.
     RFM (as of the latest business date loaded):
     - recency_days: days since the last purchase;
@@ -10,11 +10,12 @@
       days), LOYAL (F ≥ 4, R ≥ 3), AT_RISK (R ≤ 2, F ≥ 3), HIBERNATING (R ≤ 2, F ≤ 2),
       else POTENTIAL.
     Contact columns are masked forms only; the latest non-empty one is shown.
--#}
+#}
 with
 
 lines as (
-    select * from {{ ref('int_margin__order_lines') }} where customer_key is not null
+    select * from {{ ref('int_margin__order_lines') }}
+    where customer_key is not null
 ),
 
 as_of as (
@@ -37,8 +38,9 @@ contacts as (
         records.name_masked
     from {{ ref('int_identity__records') }} as records
     inner join record_keys
-        on records.record_source = record_keys.record_source
-        and records.record_id = record_keys.record_id
+        on
+            records.record_source = record_keys.record_source
+            and records.record_id = record_keys.record_id
 ),
 
 latest_contact as (
@@ -54,34 +56,46 @@ latest_contact as (
 purchases as (
     select
         lines.customer_key,
-        min(case when line_type = 'SALE' then business_date end) as first_purchase_date,
-        max(case when line_type = 'SALE' then business_date end) as last_purchase_date,
-        count(distinct case when line_type = 'SALE' then order_id end) as order_count,
-        cast(sum(recognized_revenue) as decimal(18, 2)) as recognized_revenue,
-        cast(sum(gross_margin) as decimal(18, 2)) as gross_margin,
+        min(case when lines.line_type = 'SALE' then lines.business_date end) as first_purchase_date,
+        max(case when lines.line_type = 'SALE' then lines.business_date end) as last_purchase_date,
+        count(distinct case when lines.line_type = 'SALE' then lines.order_id end) as order_count,
+        cast(sum(lines.recognized_revenue) as decimal(18, 2)) as recognized_revenue,
+        cast(sum(lines.gross_margin) as decimal(18, 2)) as gross_margin,
         count(distinct case
-            when line_type = 'SALE'
-                and business_date > {{ dbt.dateadd('day', -365, 'as_of.as_of_date') }}
-            then order_id end) as frequency,
+            when
+                lines.line_type = 'SALE'
+                and lines.business_date > {{ dbt.dateadd('day', -365, 'as_of.as_of_date') }}
+                then lines.order_id
+        end) as frequency,
         cast(sum(case
-            when business_date > {{ dbt.dateadd('day', -365, 'as_of.as_of_date') }}
-            then recognized_revenue else 0 end) as decimal(18, 2)) as monetary
+            when lines.business_date > {{ dbt.dateadd('day', -365, 'as_of.as_of_date') }}
+                then lines.recognized_revenue
+            else 0
+        end) as decimal(18, 2)) as monetary
     from lines
     cross join as_of
     group by lines.customer_key
 ),
 
 brands as (
-    select customer_key,
+    select
+        customer_key,
         {{ dbt.listagg('brand_code', "','", 'order by brand_code') }} as brands,
         count(*) as brand_count
-    from (select distinct customer_key, brand_code from lines) as customer_brands
+    from (select distinct
+        customer_key,
+        brand_code
+    from lines) as customer_brands
     group by customer_key
 ),
 
 channels as (
-    select customer_key, {{ dbt.listagg('channel_code', "','", 'order by channel_code') }} as channels
-    from (select distinct customer_key, channel_code from lines) as customer_channels
+    select
+        customer_key, {{ dbt.listagg('channel_code', "','", 'order by channel_code') }} as channels
+    from (select distinct
+        customer_key,
+        channel_code
+    from lines) as customer_channels
     group by customer_key
 ),
 
@@ -165,7 +179,8 @@ final as (
             when scored.frequency = 0 then 'LAPSED'
             when scored.r_score >= 4 and scored.f_score >= 4 and scored.m_score >= 4
                 then 'CHAMPIONS'
-            when scored.first_purchase_date
+            when
+                scored.first_purchase_date
                 > {{ dbt.dateadd('day', -30, 'scored.as_of_date') }} then 'NEW'
             when scored.f_score >= 4 and scored.r_score >= 3 then 'LOYAL'
             when scored.r_score <= 2 and scored.f_score >= 3 then 'AT_RISK'

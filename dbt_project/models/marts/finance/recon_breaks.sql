@@ -1,4 +1,4 @@
-{#-
+{#
     Reconciliation breaks drilled to the document (对账差异明细): one row per order (or
     posting document) and measure that does not tie out.
     - MISSING_IN_LEDGER: an order with no postings at all;
@@ -10,7 +10,7 @@
     in its window) from that document's whole history, so a posting that arrives months
     later updates the order's break. Documents that tie out leave a marker row (no
     break_type) that replaces their old breaks and is then removed.
--#}
+#}
 {{ config(post_hook="delete from {{ this }} where break_type is null") }}
 with
 
@@ -23,14 +23,15 @@ touched as (
     where {{ in_window('posting_date') }}
 ),
 {% else %}
-touched as (
-    select source_doc_id from {{ ref('int_finance__operational_measures') }}
-    union
-    select source_doc_id from {{ ref('int_finance__ledger_measures') }}
-),
+    touched as (
+        select source_doc_id from {{ ref('int_finance__operational_measures') }}
+        union
+        select source_doc_id from {{ ref('int_finance__ledger_measures') }}
+    ),
 {% endif %}
 
-{#- a full build touches every document: no need to look them up -#}
+{# a full build touches every document: no need to look them up #}
+
 operations as (
     select * from {{ ref('int_finance__operational_measures') }}
     {% if is_incremental() %}where source_doc_id in (select source_doc_id from touched){% endif %}
@@ -42,7 +43,10 @@ ledger as (
 ),
 
 posted_documents as (
-    select source_doc_id, min(posting_date) as first_posting_date, min(brand_code) as brand_code
+    select
+        source_doc_id,
+        min(posting_date) as first_posting_date,
+        min(brand_code) as brand_code
     from ledger
     group by source_doc_id
 ),
@@ -53,14 +57,17 @@ ledger_by_period as (
         ledger.measure,
         sum(ledger.amount) as ledger_total,
         sum(case
-            when {{ dbt.date_trunc('month', 'ledger.posting_date') }}
+            when
+                {{ dbt.date_trunc('month', 'ledger.posting_date') }}
                 = {{ dbt.date_trunc('month', 'operations.business_date') }}
-            then ledger.amount else 0
+                then ledger.amount
+            else 0
         end) as ledger_same_period
     from ledger
     inner join operations
-        on ledger.source_doc_id = operations.source_doc_id
-        and ledger.measure = operations.measure
+        on
+            ledger.source_doc_id = operations.source_doc_id
+            and ledger.measure = operations.measure
     group by ledger.source_doc_id, ledger.measure
 ),
 
@@ -90,7 +97,7 @@ missing_in_operations as (
         sum(ledger.amount) as ledger_amount,
         cast(0 as decimal(18, 2)) as ledger_other_period_amount
     from ledger
-    where ledger.source_doc_id not in (select source_doc_id from operations)
+    where ledger.source_doc_id not in (select operations.source_doc_id from operations)
     group by ledger.source_doc_id, ledger.measure
     having sum(ledger.amount) <> 0
 ),
@@ -107,13 +114,18 @@ matched_documents as (
     from operations
     inner join posted_documents on operations.source_doc_id = posted_documents.source_doc_id
     left join ledger_by_period
-        on operations.source_doc_id = ledger_by_period.source_doc_id
-        and operations.measure = ledger_by_period.measure
+        on
+            operations.source_doc_id = ledger_by_period.source_doc_id
+            and operations.measure = ledger_by_period.measure
 ),
 
 wrong_period as (
     select
-        source_doc_id, business_date, brand_code, 'WRONG_PERIOD' as break_type, measure,
+        source_doc_id,
+        business_date,
+        brand_code,
+        'WRONG_PERIOD' as break_type,
+        measure,
         operational_amount,
         ledger_same_period as ledger_amount,
         cast(ledger_total - ledger_same_period as decimal(18, 2)) as ledger_other_period_amount
@@ -123,7 +135,11 @@ wrong_period as (
 
 amount_mismatch as (
     select
-        source_doc_id, business_date, brand_code, 'AMOUNT_MISMATCH' as break_type, measure,
+        source_doc_id,
+        business_date,
+        brand_code,
+        'AMOUNT_MISMATCH' as break_type,
+        measure,
         operational_amount,
         ledger_total as ledger_amount,
         cast(0 as decimal(18, 2)) as ledger_other_period_amount
@@ -131,7 +147,8 @@ amount_mismatch as (
     where ledger_total = ledger_same_period and operational_amount <> ledger_total
 ),
 
-{#- a full rebuild starts empty: markers are only needed to replace earlier rows -#}
+
+{# a full rebuild starts empty: markers are only needed to replace earlier rows #}
 tied_out as (
     select
         touched.source_doc_id,

@@ -1,16 +1,24 @@
-{#- Business-finance reconciliation (业财对账) per business date, brand and measure:
-    operations (orders of the day) against the ledger (postings of the day). -#}
+{# Business-finance reconciliation (业财对账) per business date, brand and measure:
+    operations (orders of the day) against the ledger (postings of the day). #}
 with
 
 operations as (
-    select business_date, brand_code, measure, sum(amount) as amount
+    select
+        business_date,
+        brand_code,
+        measure,
+        sum(amount) as amount
     from {{ ref('int_finance__operational_measures') }}
     where {{ in_window('business_date') }}
     group by business_date, brand_code, measure
 ),
 
 ledger as (
-    select posting_date as business_date, brand_code, measure, sum(amount) as amount
+    select
+        posting_date as business_date,
+        brand_code,
+        measure,
+        sum(amount) as amount
     from {{ ref('int_finance__ledger_measures') }}
     where {{ in_window('posting_date') }}
     group by posting_date, brand_code, measure
@@ -25,9 +33,10 @@ compared as (
         cast(coalesce(ledger.amount, 0) as decimal(18, 2)) as ledger_amount
     from operations
     full outer join ledger
-        on operations.business_date = ledger.business_date
-        and operations.brand_code = ledger.brand_code
-        and operations.measure = ledger.measure
+        on
+            operations.business_date = ledger.business_date
+            and operations.brand_code = ledger.brand_code
+            and operations.measure = ledger.measure
 ),
 
 final as (
@@ -41,7 +50,8 @@ final as (
         {{ recon_tolerance('operational_amount') }} as tolerance,
         case
             when operational_amount = ledger_amount then 'MATCHED'
-            when abs(operational_amount - ledger_amount)
+            when
+                abs(operational_amount - ledger_amount)
                 <= {{ recon_tolerance('operational_amount') }} then 'WITHIN_TOLERANCE'
             else 'BREAK'
         end as status

@@ -1,4 +1,3 @@
-
 with
 
 lines as (
@@ -7,12 +6,18 @@ lines as (
 ),
 
 allocations as (
-    select order_id, line_no, allocated_cents from {{ ref('int_marketing__line_allocations') }}
+    select
+        order_id,
+        line_no,
+        allocated_cents
+    from {{ ref('int_marketing__line_allocations') }}
     where {{ in_window('month_start', grain='month') }}
 ),
 
 lines_with_marketing as (
-    select lines.*, coalesce(allocations.allocated_cents, 0) as allocated_cents
+    select
+        lines.*,
+        coalesce(allocations.allocated_cents, 0) as allocated_cents
     from lines
     left join allocations
         on lines.order_id = allocations.order_id and lines.line_no = allocations.line_no
@@ -54,7 +59,8 @@ final as (
         recognized_revenue,
         cogs,
         gross_margin,
-        {#- a ratio, not money: computed in floating point, kept to 4 decimals -#}
+        {# a ratio, not money: computed in floating point, kept to 4 decimals #}
+
         cast(gross_margin / nullif(recognized_revenue, 0) as decimal(9, 4)) as gross_margin_pct,
         allocated_marketing,
         cast(gross_margin - allocated_marketing as decimal(18, 2)) as contribution_margin,

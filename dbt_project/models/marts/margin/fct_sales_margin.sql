@@ -1,5 +1,5 @@
-{#- Margin per order line (订单行毛利), as analysts drill into it: the intermediate that the
-    other marts build on, published under the name analysts ask for. -#}
+{# Margin per order line (订单行毛利), as analysts drill into it: the intermediate that the
+    other marts build on, published under the name analysts ask for. #}
 with
 
 order_lines as (

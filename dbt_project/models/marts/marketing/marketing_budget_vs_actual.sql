@@ -1,4 +1,4 @@
-{#- Budget → activity → expense (三算合一) per campaign and month. -#}
+{# Budget → activity → expense (三算合一) per campaign and month. #}
 with
 
 budgets as (
@@ -43,8 +43,9 @@ joined as (
     left join expense
         on budgets.campaign_id = expense.campaign_id and budgets.month_start = expense.month_start
     left join attributed
-        on budgets.campaign_id = attributed.campaign_id
-        and budgets.month_start = attributed.month_start
+        on
+            budgets.campaign_id = attributed.campaign_id
+            and budgets.month_start = attributed.month_start
     where expense.campaign_id is not null or attributed.campaign_id is not null
 ),
 
@@ -58,7 +59,8 @@ final as (
         cast(actual_expense as decimal(18, 2)) as actual_expense,
         cast(attributed_revenue as decimal(18, 2)) as attributed_revenue,
         cast(attributed_gross_margin as decimal(18, 2)) as attributed_gross_margin,
-        {#- return on spend: (attributed gross margin − expense) / expense; a ratio -#}
+        {# return on spend: (attributed gross margin − expense) / expense; a ratio #}
+
         cast(
             (attributed_gross_margin - actual_expense) / nullif(actual_expense, 0)
             as decimal(12, 4)

@@ -1,9 +1,9 @@
-{#-
+{#
     Inter-brand settlement of loyalty points (积分通兑结算) per month: points earned at one
     brand and spent at another (FIFO per customer). The issuing brand owes the redeeming
     brand settlement_value = points / 100 CNY. Same-brand rows are shown for completeness
     (is_interbrand false: nothing to settle).
--#}
+#}
 with
 
 allocations as (

@@ -1,25 +1,33 @@
-{#-
+{#
     Loyalty-point liability (积分合同负债) per business date and brand. A brand's
     outstanding points are those it issued and no one has spent yet: issued − spent of
     its points (wherever they were spent, FIFO per customer). liability_value = outstanding
     / 100 CNY. points_redeemed counts points spent at the brand (whoever issued them).
--#}
+#}
 with
 
 issued as (
-    select business_date, brand_code, sum(credit_points) as points_earned
+    select
+        business_date,
+        brand_code,
+        sum(credit_points) as points_earned
     from {{ ref('int_points__movements') }}
     group by business_date, brand_code
 ),
 
 spent_at as (
-    select business_date, brand_code, sum(debit_points) as points_redeemed
+    select
+        business_date,
+        brand_code,
+        sum(debit_points) as points_redeemed
     from {{ ref('int_points__movements') }}
     group by business_date, brand_code
 ),
 
 consumed as (
-    select debit_date as business_date, earned_brand_code as brand_code,
+    select
+        debit_date as business_date,
+        earned_brand_code as brand_code,
         sum(points) as points_consumed
     from {{ ref('int_points__fifo_allocations') }}
     where earned_brand_code <> 'OPENING'
@@ -27,11 +35,20 @@ consumed as (
 ),
 
 days as (
-    select business_date, brand_code from issued
+    select
+        business_date,
+        brand_code
+    from issued
     union
-    select business_date, brand_code from spent_at
+    select
+        business_date,
+        brand_code
+    from spent_at
     union
-    select business_date, brand_code from consumed
+    select
+        business_date,
+        brand_code
+    from consumed
 ),
 
 daily as (
