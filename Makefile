@@ -20,7 +20,7 @@ help:
 	@echo "make test-reliability  kill-and-re-run, security scan, backup/restore (~22 min)"
 	@echo "make bench      benchmarks at stated scales -> BENCHMARKS.md (not part of make test)"
 	@echo "make ui         Dagster UI on http://127.0.0.1:3000 for ./.yecai"
-	@echo "make lint       ruff lint and format check"
+	@echo "make lint       ruff (Python) and sqlfluff (dbt models, gate SQL): zero violations"
 	@echo "make contracts  regenerate dbt sources from data_contracts/"
 
 $(UV):
@@ -61,16 +61,22 @@ bench: setup
 ui: setup
 	$(BIN)/yecai ui $(if $(YECAI_PII_KEY),,--demo)
 
+# SQL: the dbt project (dbt templater: it compiles the project against a scratch home) and
+# the gates' templates (jinja templater), each linted from its own folder.
+LINT_HOME := $(abspath .lint-home)
 lint: setup
-	$(BIN)/ruff check pipelines tests bench
-	$(BIN)/ruff format --check pipelines tests bench
+	$(BIN)/ruff check pipelines tests bench tools
+	$(BIN)/ruff format --check pipelines tests bench tools
+	mkdir -p $(LINT_HOME)/warehouse
+	cd dbt_project && YECAI_HOME=$(LINT_HOME) DBT_LOG_PATH=$(LINT_HOME)/logs $(abspath $(BIN))/sqlfluff lint models tests
+	cd pipelines/gates/sql && $(abspath $(BIN))/sqlfluff lint .
 
 format: setup
-	$(BIN)/ruff format pipelines tests bench
-	$(BIN)/ruff check --fix pipelines tests bench
+	$(BIN)/ruff format pipelines tests bench tools
+	$(BIN)/ruff check --fix pipelines tests bench tools
 
 contracts: setup
 	$(BIN)/python -m pipelines.transform.dbt_sources
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .yecai dbt_project/target
+	rm -rf $(VENV) $(TOOLS) .yecai .lint-home dbt_project/target

@@ -2,7 +2,7 @@
 
 A template reads like dbt SQL: ``{{ ref('fct_sales_margin') }}``, ``{{ source('audit',
 'ingest_files') }}``, ``{{ batch }}`` for the suite's batch (Great Expectations puts the
-batch query there) and ``{{ value | literal }}`` for a string literal. Great Expectations
+batch query there) and ``{{ literal(value) }}`` for a string literal. Great Expectations
 formats each query with ``str.format``, so literals have their braces doubled.
 """
 
@@ -32,7 +32,7 @@ _ENVIRONMENT = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_ENVIRONMENT.filters["literal"] = literal
+_ENVIRONMENT.globals["literal"] = literal
 
 
 def render(template: str, manifest: Manifest, **values: object) -> str:

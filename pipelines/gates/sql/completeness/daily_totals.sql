@@ -8,7 +8,7 @@ marts_lines as (
 staged as (
     select
         business_date,
-        count(*) as lines,
+        count(*) as line_count,
         sum(
             case when line_type = 'RETURN' then -1 else 1 end * quantity * unit_price
         ) as gross_sales
@@ -19,15 +19,15 @@ staged as (
 published as (
     select
         business_date,
-        count(*) as lines,
+        count(*) as line_count,
         sum(gross_sales) as gross_sales
     from marts_lines
     group by business_date
 )
 
-select business_date
+select coalesce(staged.business_date, published.business_date) as business_date
 from staged
-full outer join published using (business_date)
+full outer join published on staged.business_date = published.business_date
 where
-    staged.lines is distinct from published.lines
+    staged.line_count is distinct from published.line_count
     or staged.gross_sales is distinct from published.gross_sales

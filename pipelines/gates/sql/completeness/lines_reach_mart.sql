@@ -2,13 +2,18 @@
 with
 
 marts_lines as (
-    select order_id, line_no from {{ batch }}
+    select
+        order_id,
+        line_no
+    from {{ batch }}
 )
 
-select staged.order_id, staged.line_no
+select
+    staged.order_id,
+    staged.line_no
 from {{ ref('stg_sales__order_lines') }} as staged
 where not exists (
-    select 1
+    select 1 as reached
     from marts_lines
     where
         marts_lines.order_id = staged.order_id

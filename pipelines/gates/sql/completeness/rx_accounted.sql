@@ -11,7 +11,10 @@ lines as (
     where
         line_type = 'SALE'
         and {{ window.sql('business_date') }}
-        and sku in (select sku from {{ ref('products') }} where is_rx)
+        and sku in (
+            select products.sku from {{ ref('products') }} as products
+            where products.is_rx
+        )
 ),
 
 items as (
@@ -30,7 +33,7 @@ dispensed as (
     from marts_lines
     where
         line_type = 'SALE'
-        and prescription_id in (select prescription_id from lines)
+        and prescription_id in (select lines.prescription_id from lines)
 ),
 
 compliant as (
@@ -60,7 +63,15 @@ select
     lines.line_no
 from lines
 where
-    (lines.order_id, lines.line_no) not in (select order_id, line_no from compliant)
+    (lines.order_id, lines.line_no) not in (
+        select
+            compliant.order_id,
+            compliant.line_no
+        from compliant
+    )
     and (lines.order_id, lines.line_no) not in (
-        select order_id, line_no from {{ ref('compliance_rx_violations') }}
+        select
+            violations.order_id,
+            violations.line_no
+        from {{ ref('compliance_rx_violations') }} as violations
     )

@@ -1,9 +1,11 @@
 -- Business dates of the window with no loaded file.
-select days.business_date
+select window_days.business_date
 from (
-    select cast(day as date) as business_date
+    select cast(series.series_day as date) as business_date
     from generate_series(
         date '{{ window.start }}', date '{{ window.end }}', interval 1 day
-    ) as series (day)
-) as days
-where days.business_date not in (select business_date from {{ batch }})
+    ) as series (series_day)
+) as window_days
+where window_days.business_date not in (
+    select delivered.business_date from {{ batch }} as delivered
+)

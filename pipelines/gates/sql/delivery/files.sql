@@ -2,7 +2,7 @@
 select *
 from {{ source('audit', 'ingest_files') }}
 where
-    source = {{ delivering_source | literal }}
+    source = {{ literal(delivering_source) }}
     and status = 'LOADED'
     and {{ window.sql('business_date') }}
 qualify row_number() over (

@@ -1,4 +1,4 @@
 -- A contract set rule: its query over the loaded rows returns the expected value.
-select measured.value
-from (select ({{ query }}) as value) as measured
-where measured.value <> {{ must_be }}
+select measured.measured_value
+from (select ({{ query }}) as measured_value) as measured
+where measured.measured_value <> {{ must_be }}
