@@ -13,7 +13,7 @@ from pipelines.generate import GenerateRequest, GenerateSummary, generate
 from pipelines.settings import DEMO_ENV, HOME_ENV, PII_KEY_ENV, START_DATE_ENV, Settings
 
 TEST_PII_KEY = "test-key-0123456789abcdef-not-for-production"
-# Ten days spanning a month end, so wrong-period ledger postings have a month to land in;
+# Twelve days spanning a month end, so wrong-period ledger postings have a month to land in;
 # long enough for an acute prescription to expire inside the window.
 GENERATED = GenerateRequest(start=date(2024, 3, 25), days=12, scale=0.05, seed=7, anomalies=0.01)
 

@@ -46,7 +46,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
         flush=True,
     )
 
-    def stop(signum, frame):  # SIGTERM (a service manager, a test) stops both, like Ctrl-C
+    def stop(_signum, _frame):  # SIGTERM (a service manager, a test) stops both, like Ctrl-C
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)

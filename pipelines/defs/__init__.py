@@ -21,7 +21,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         transform_definitions(partitions),
         gates_definitions(),
         publish_definitions(partitions),
-        automation_definitions(partitions),
+        automation_definitions(),
         dg.Definitions(
             # Every run in one process, its steps one after another: a spawned step costs
             # seconds, and the writer lock (a resource) is then held once for the whole run.

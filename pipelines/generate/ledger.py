@@ -1,4 +1,5 @@
-"""General-ledger postings, exactly as SPEC §4 says finance posts sales and returns.
+"""General-ledger postings of sales and returns, exactly as finance posts them (docs/product.md,
+"How finance posts a sale").
 
 Per order, one journal: Dr 1122 net + tax; Dr 2203 points redeemed / 100; Cr 6001 gross −
 discount; Cr 2221 tax; Dr 6001 / Cr 2203 points earned / 100 (deferral); Dr 6401 / Cr 1405

@@ -104,7 +104,7 @@ def _feasible_redemptions(priced: pl.DataFrame) -> pl.DataFrame:
 
 
 def make_returns(
-    rng: np.random.Generator, orders: pl.DataFrame, lines: pl.DataFrame, last_day
+    rng: np.random.Generator, lines: pl.DataFrame, last_day
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Some lines come back 1-14 days later as RETURN orders that reverse the sale.
 

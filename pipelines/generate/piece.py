@@ -90,7 +90,7 @@ def generate_piece(
     identities = render_identities(
         rng, _identity_records(orders, consultations), population
     ).rename({"record_id": "identity_id"})
-    all_lines, returns = _priced_with_returns(rng, catalog, orders, lines, identities, days[-1])
+    all_lines, returns = _priced_with_returns(rng, catalog, lines, identities, days[-1])
     costed = line_cogs(catalog, all_lines)
     brand_day = costed.group_by("brand_code", "business_date").agg(REVENUE.sum().alias("_day"))
     small_orders = _immaterial_orders(orders, costed, brand_day)
@@ -190,7 +190,6 @@ def _identity_records(orders: pl.DataFrame, consultations: pl.DataFrame) -> pl.D
 def _priced_with_returns(
     rng: np.random.Generator,
     catalog: Catalog,
-    orders: pl.DataFrame,
     lines: pl.DataFrame,
     identities: pl.DataFrame,
     last: date,
@@ -207,7 +206,7 @@ def _priced_with_returns(
         .otherwise(pl.lit("PAID")),
         identity_id=pl.col("order_id"),
     )
-    return_orders, return_lines = make_returns(rng, orders, priced, last)
+    return_orders, return_lines = make_returns(rng, priced, last)
     return_orders = assign_ids(return_orders.with_row_index("order_key"), prefix="R").select(
         "order_key", "order_id"
     )

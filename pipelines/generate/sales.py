@@ -7,7 +7,7 @@ consultations a day, more at weekends. Amounts are integers in cents until writt
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -27,7 +27,6 @@ ANONYMOUS_SHARE = 0.06  # walk-in store and pharmacy buyers who give no identifi
 CAR_ORDER_SHARE = 0.35
 REDEMPTION_SHARE = 0.82
 RX_ONLINE_SHARE = 0.4
-DISCOUNT_SHARE = 0.25
 CAMPAIGN_SHARE = 0.25
 SHOP_HOURS = np.array(
     [0, 0, 0, 0, 0, 0, 0, 1, 3, 6, 8, 9, 9, 8, 8, 9, 9, 9, 10, 10, 9, 6, 3, 1], float
@@ -482,7 +481,3 @@ def attach_campaigns(
             )
         )
     ).drop("period")
-
-
-def local_datetime(day: date, seconds: int) -> datetime:
-    return datetime.combine(day, time(0), TZ) + timedelta(seconds=seconds)

@@ -57,7 +57,7 @@ class Manifest:
 
 
 @cache
-def _load(path: Path, mtime_ns: int) -> Manifest:
+def _load(path: Path, _mtime_ns: int) -> Manifest:
     document = json.loads(path.read_text(encoding="utf-8"))
     return Manifest(nodes=document["nodes"], sources=document["sources"])
 

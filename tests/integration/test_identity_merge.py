@@ -27,7 +27,8 @@ def _order(order_id: str, day: date, **contact) -> dict:
 
 def _deliver_day(settings: Settings, day: date, orders: list[dict]) -> None:
     """A whole business date, so every gate has what it needs: the orders, finance's
-    postings of them (SPEC §4; no stock on hand, so no cost), no stock, no consultations."""
+    postings of them (as finance posts them; no stock on hand, so no cost), no stock, no
+    consultations."""
     deliver(settings, "pos.csv", csv_bytes(orders), day=day)
     ledger_columns = list(load_contract("ledger").column_names)
     postings = []

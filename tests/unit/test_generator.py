@@ -186,8 +186,8 @@ def test_file_defects_only_on_request(tmp_path):
 
 
 def test_the_ledger_posts_every_clean_sale_as_spec_says(generated_home):
-    """SPEC §4: per order, 1122 = net + tax, 2203 = redeemed − earned, 6001 = gross −
-    discount − earned, 2221 = tax; journals balance."""
+    """As finance posts (docs/product.md): per order, 1122 = net + tax, 2203 = redeemed −
+    earned, 6001 = gross − discount − earned, 2221 = tax; journals balance."""
     settings, _ = generated_home
     defects = pl.read_parquet(settings.truth / "defects.parquet")
     touched = (

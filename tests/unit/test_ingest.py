@@ -1,4 +1,4 @@
-"""Ingestion rules (SPEC §5), each on a small hand-made delivery."""
+"""Ingestion rules (docs/product.md, "Ingestion"), each on a small hand-made delivery."""
 
 import csv
 import hashlib

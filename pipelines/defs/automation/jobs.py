@@ -15,7 +15,7 @@ from pipelines.defs.automation.triggers import (
 MAIN_JOB = "yecai_daily"
 
 
-def automation_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions:
+def automation_definitions() -> dg.Definitions:
     # In-process, like every job of the code location (see pipelines/defs/__init__.py).
     job = dg.define_asset_job(
         MAIN_JOB,

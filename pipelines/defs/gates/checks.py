@@ -79,7 +79,9 @@ def gates_definitions() -> dg.Definitions:
 
     @dg.multi_asset_check(specs=gate_specs(config), name="gates")
     def gates_check(
-        context: dg.AssetCheckExecutionContext, yecai: YecaiResource, build_db_lock: BuildDbLock
+        context: dg.AssetCheckExecutionContext,
+        yecai: YecaiResource,
+        build_db_lock: BuildDbLock,  # noqa: ARG001 - held for the run
     ):
         settings = yecai.settings()
         window = checked_window(context)

@@ -55,7 +55,11 @@ def build_ingest_asset(source: str, partitions: dg.PartitionsDefinition) -> dg.A
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
     )
-    def ingest(context: dg.AssetExecutionContext, yecai: YecaiResource, build_db_lock: BuildDbLock):
+    def ingest(
+        context: dg.AssetExecutionContext,
+        yecai: YecaiResource,
+        build_db_lock: BuildDbLock,  # noqa: ARG001 - held for the run
+    ):
         settings = yecai.settings()
         days = window_days(context)
         try:

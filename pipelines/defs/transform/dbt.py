@@ -69,7 +69,7 @@ def transform_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions
         context: dg.AssetExecutionContext,
         dbt: DbtCliResource,
         yecai: YecaiResource,
-        build_db_lock: BuildDbLock,
+        build_db_lock: BuildDbLock,  # noqa: ARG001 - held for the run
     ):
         window = dbt_vars(context)
         context.log.info(f"dbt build for {window['start_date']} .. {window['end_date']}")
@@ -100,7 +100,7 @@ def transform_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions
     def dbt_docs(
         context: dg.AssetExecutionContext,
         yecai: YecaiResource,
-        build_db_lock: BuildDbLock,  # the catalog is read from build.duckdb
+        build_db_lock: BuildDbLock,  # noqa: ARG001 - held for the run
     ) -> dg.MaterializeResult:
         settings = yecai.settings()
         run_id = context.run.run_id
