@@ -174,16 +174,21 @@ def _log_order_level(log: DefectLog, rx_lines: pl.DataFrame, picks: _Picks) -> N
     for reason in ORDER_LEVEL:
         hit = rx_lines.filter(pl.col("order_key").is_in(picks.by_reason[reason]))
         for row in hit.sort("order_key", "line_no").iter_rows(named=True):
-            log.add(
-                family="RX",
-                defect=reason,
-                source="sales",
-                order_id=f"#{row['order_key']}",
-                line_no=row["line_no"],
-                sku=row["sku"],
-                prescription_id=row["prescription_id"],
-                expected=reason,
-            )
+            _log_line(log, reason, row, row["sku"], row["prescription_id"])
+
+
+def _log_line(log: DefectLog, reason: str, row: dict, sku: str, prescription: str | None) -> None:
+    """The truth of one broken line (its order named by key until orders have ids)."""
+    log.add(
+        family="RX",
+        defect=reason,
+        source="sales",
+        order_id=f"#{row['order_key']}",
+        line_no=row["line_no"],
+        sku=sku,
+        prescription_id=prescription,
+        expected=reason,
+    )
 
 
 def _break_lines(
@@ -263,14 +268,6 @@ def _line_edits(
         elif reason == "QUANTITY_EXCEEDED":
             edit["_qty"] = int(row["rx_max_qty"]) + 1
         edits.append(edit)
-        log.add(
-            family="RX",
-            defect=reason,
-            source="sales",
-            order_id=f"#{row['order_key']}",
-            line_no=row["line_no"],
-            sku=edit.get("_sku", row["sku"]),
-            prescription_id=edit.get("_rx", original_rx) if reason != "NO_PRESCRIPTION" else None,
-            expected=reason,
-        )
+        prescription = edit.get("_rx", original_rx) if reason != "NO_PRESCRIPTION" else None
+        _log_line(log, reason, row, edit.get("_sku", row["sku"]), prescription)
     return edits
