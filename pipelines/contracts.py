@@ -13,6 +13,8 @@ their expectations from it. yecai reads this subset of ODCS:
 - ``schema[0].quality[]``: ``type: custom, engine: sql-row-condition`` rules are SQL boolean
   expressions every row must satisfy (quarantined otherwise); ``type: sql`` rules are
   set-level queries the raw gates run on the loaded partition.
+- tag ``free-text`` on a string property: text people type, where personal data typed by
+  mistake is cut out at ingestion (every other text column quarantines such a row).
 - top-level custom property ``businessDateColumn``: the column whose Asia/Shanghai local
   date must equal the delivery folder's business date.
 """
@@ -53,6 +55,7 @@ class Column:
     valid_values: tuple[str, ...] | None = None
     pii_kind: str | None = None
     description: str = ""
+    free_text: bool = False
 
     @property
     def is_pii(self) -> bool:
@@ -206,6 +209,7 @@ def _column(prop: SchemaProperty, path: Path) -> tuple[Column, list[Reference]]:
         valid_values=valid_values,
         pii_kind=pii_kind,
         description=prop.description or "",
+        free_text="free-text" in (prop.tags or []),
     )
     try:
         column.polars_dtype  # noqa: B018 - validates the physical type early

@@ -12,6 +12,12 @@ identifier matches however it was typed, then replaced by
 
 Running without a key is allowed only in demo mode, with a fixed, public demo key, and it
 says so loudly: tokens made with it are not protection.
+
+Personal data can also turn up where it does not belong (a phone typed into a free-text
+description, an ID number in a reference column, a data row where a header should be).
+:data:`SHAPES` says what personal data looks like, once, for the ingestion checks, the
+messages people read and the PII gate: :func:`redact` takes it out of any text yecai
+writes, :func:`has_shape` finds it in a column.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import sys
 
 import polars as pl
@@ -31,6 +38,24 @@ DEMO_WARNING = (
     "key. Tokens made with it protect nothing. Set YECAI_PII_KEY to a secret of 32+ "
     "random bytes before loading real data."
 )
+# What personal data looks like once separators (spaces, dashes) are taken out: a phone
+# written "+86 138-1234-5678" is still a phone. Hex tokens and customer keys are hashes
+# whose digits can form such runs: they are taken out first.
+SEPARATORS = r"[\s-]"
+TOKEN_SHAPES = "[0-9a-f]{64}|C[0-9A-F]{16}"
+SHAPES = {
+    "phone": r"(^|[^0-9])(0086|86)?1[3-9][0-9]{9}([^0-9]|$)",
+    "e-mail": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z.]{2,}",
+    "ID number": r"(^|[^0-9])[0-9]{17}[0-9Xx]([^0-9]|$)",
+}
+# The same shapes with separators allowed between the digits, to cut them out of text.
+_SEP = r"[\s-]*"
+_REDACTABLE = (  # longest first: an ID number holds phone-shaped runs
+    rf"(^|[^0-9])([0-9](?:{_SEP}[0-9]){{16}}{_SEP}[0-9Xx])([^0-9]|$)",
+    r"()([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z.]{2,})()",
+    rf"(^|[^0-9])((?:\+?(?:0086|86){_SEP})?1{_SEP}[3-9](?:{_SEP}[0-9]){{9}})([^0-9]|$)",
+)
+WITHHELD = "[withheld]"
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARS = "10X98765432"
 _MIN_KEY_BYTES = 16
@@ -151,3 +176,38 @@ def token_for(kind: str, raw_value: str, key: bytes) -> str | None:
     """The token of one raw value, as ingestion would store it (for tests and lookups)."""
     normalised = pl.select(normalise(kind, pl.lit(raw_value, dtype=pl.String))).to_series()
     return tokenise(kind, normalised, key)[0]
+
+
+def redact(text: str) -> str:
+    """Text with every run shaped like personal data replaced by [withheld]: what a message,
+    a reason or a log line may quote of a delivered value."""
+    for pattern in _REDACTABLE:
+        while True:
+            replaced = re.sub(pattern, rf"\g<1>{WITHHELD}\g<3>", text)
+            if replaced == text:
+                break
+            text = replaced
+    return text
+
+
+def redact_expr(text: pl.Expr) -> pl.Expr:
+    """:func:`redact` for a column of text (adjacent shapes take a second pass)."""
+    for pattern in _REDACTABLE:
+        for _ in range(2):
+            text = text.str.replace_all(pattern, f"${{1}}{WITHHELD}${{3}}")
+    return text
+
+
+_ANY_SHAPE = "|".join(f"(?:{pattern})" for pattern in _REDACTABLE)
+
+
+def has_shape(text: pl.Expr) -> pl.Expr:
+    """Whether a text holds something shaped like a phone, an e-mail or an ID number (one
+    pass of one pattern: cheap enough for every row of every text column)."""
+    return text.str.contains(_ANY_SHAPE)
+
+
+def shape_names(text: str) -> list[str]:
+    """The kinds of personal data a text looks like it holds (for a reason or a test)."""
+    bare = re.sub(SEPARATORS, "", re.sub(TOKEN_SHAPES, "", text))
+    return [kind for kind, shape in SHAPES.items() if re.search(shape, bare)]

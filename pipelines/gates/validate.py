@@ -27,6 +27,7 @@ from great_expectations.data_context.types.resource_identifiers import Expectati
 
 from pipelines.gates.suite import Expectation, Suite
 from pipelines.library_patches import gx_duckdb_fetch
+from pipelines.pii import redact
 from pipelines.settings import duckdb_config
 
 DOCS_SITE = "gates"
@@ -60,7 +61,7 @@ def _samples(details: dict) -> list[str]:
     """A few failing values or rows: what the UI shows to explain a failure."""
     values = details.get("partial_unexpected_list") or []
     rows = (details.get("details") or {}).get("unexpected_rows") or []
-    return [str(v) for v in (values or rows)[:5]]
+    return [redact(str(v)) for v in (values or rows)[:5]]
 
 
 def _outcome(expectation: Expectation, result) -> ExpectationOutcome:
@@ -68,10 +69,10 @@ def _outcome(expectation: Expectation, result) -> ExpectationOutcome:
     error = None
     info = result.exception_info or {}
     if info.get("raised_exception"):
-        error = str(info.get("exception_message"))[:300]
+        error = redact(str(info.get("exception_message")))[:300]
     for nested in info.values():
         if isinstance(nested, dict) and nested.get("raised_exception"):
-            error = str(nested.get("exception_message"))[:300]
+            error = redact(str(nested.get("exception_message")))[:300]
     observed = details.get("observed_value")
     unexpected = details.get("unexpected_count")
     if (
@@ -240,7 +241,7 @@ def _add_row_samples(database: Path, suites: list[Suite], outcomes: list[SuiteOu
                 .replace("}}", "}")
             )
             rows = con.sql(f"select * from ({query}) limit 5").fetchall()
-            outcome.sample = [str(row) for row in rows]
+            outcome.sample = [redact(str(row)) for row in rows]
 
 
 def validate(database: Path, suite: Suite) -> SuiteOutcome:

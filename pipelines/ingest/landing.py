@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from pipelines.pii import redact
+
 DATA_SUFFIXES = (".csv", ".parquet")
 CONTROL_SUFFIX = ".ok"
 
@@ -15,13 +17,15 @@ CONTROL_SUFFIX = ".ok"
 class FileProblem(Exception):
     """A delivered file cannot be read at all. Says which file, what is wrong and the fix.
 
-    Messages never quote row contents: a row may hold personal data.
+    Messages never quote row contents: a row may hold personal data. Whatever a message
+    says passes through :func:`pipelines.pii.redact` as well.
     """
 
     def __init__(self, path: Path, problem: str, fix: str):
         self.path = path
-        self.problem = problem
-        self.fix = fix
+        self.problem = redact(problem)
+        self.fix = redact(fix)
+        problem, fix = self.problem, self.fix
         super().__init__(f"{path}: {problem}. Fix: {fix}")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 
 import polars as pl
@@ -78,7 +79,7 @@ def _header(landed: LandedFile, text: str) -> list[str]:
         ) from exc
 
 
-def _read_csv(landed: LandedFile, content: bytes) -> pl.DataFrame:
+def _read_csv(landed: LandedFile, content: bytes, contract: Contract) -> pl.DataFrame:
     if not content.strip():
         raise FileProblem(
             landed.path,
@@ -93,11 +94,13 @@ def _read_csv(landed: LandedFile, content: bytes) -> pl.DataFrame:
         content = content[len(_UTF8_BOM) :]
         text = text[1:]
     header = _header(landed, text)
+    if not set(header) & set(contract.column_names):
+        raise _no_header(landed, contract)
     duplicated = sorted(name for name, times in Counter(header).items() if times > 1)
     if duplicated:
         raise FileProblem(
             landed.path,
-            f"the header repeats column(s) {', '.join(duplicated)}",
+            f"the header repeats column(s) {describe_names(duplicated)}",
             "export each column once",
         )
     try:
@@ -126,12 +129,40 @@ def _read_parquet(landed: LandedFile, content: bytes) -> pl.DataFrame:
         ) from exc
 
 
+# A header name is quoted in a message only when it reads like a column name: a file
+# without its header row has a data row there, and that row may hold personal data.
+_COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z_ ]{0,62}[0-9]{0,2}")
+
+
+def describe_names(names: list[str]) -> str:
+    """Column names for a message: those that read like column names, the rest counted."""
+    shown = [n for n in names if _COLUMN_NAME.fullmatch(n)]
+    hidden = len(names) - len(shown)
+    parts = [", ".join(shown)] if shown else []
+    if hidden:
+        parts.append(f"{hidden} more not shown (they do not read like column names)")
+    return "; ".join(parts)
+
+
+def _no_header(landed: LandedFile, contract: Contract) -> FileProblem:
+    return FileProblem(
+        landed.path,
+        "has no header row: its first line holds none of the "
+        f"{contract.source} contract's column names",
+        f"deliver the file with its header row ({', '.join(contract.column_names[:3])}, …) "
+        "as the first line",
+    )
+
+
 def _check_columns(landed: LandedFile, frame: pl.DataFrame, contract: Contract) -> list[str]:
     present = set(frame.columns)
+    names = set(contract.column_names)
     missing = [c for c in contract.column_names if c not in present]
-    extra = [c for c in frame.columns if c not in set(contract.column_names)]
+    extra = [c for c in frame.columns if c not in names]
+    if missing and not present & names:
+        raise _no_header(landed, contract)
     if missing:
-        hint = f"; the file has unexpected column(s) {', '.join(extra)}" if extra else ""
+        hint = f"; the file has unexpected column(s) {describe_names(extra)}" if extra else ""
         raise FileProblem(
             landed.path,
             f"missing column(s) {', '.join(missing)} required by the {contract.source} contract "
@@ -139,9 +170,9 @@ def _check_columns(landed: LandedFile, frame: pl.DataFrame, contract: Contract) 
             "export the columns under the contract's names (a renamed column must be renamed "
             "back), or change the contract first if the source really changed",
         )
-    return [f"ignored column(s) not in the {contract.source} contract: {', '.join(extra)}"] * bool(
-        extra
-    )
+    if not extra:
+        return []
+    return [f"ignored column(s) not in the {contract.source} contract: {describe_names(extra)}"]
 
 
 def read_frame(
@@ -149,7 +180,11 @@ def read_frame(
 ) -> ReadFile:
     """Bytes → the contract's columns of every row, after the file-level checks."""
     check_control(landed, content, control)
-    frame = _read_csv(landed, content) if landed.format == "csv" else _read_parquet(landed, content)
+    frame = (
+        _read_csv(landed, content, contract)
+        if landed.format == "csv"
+        else _read_parquet(landed, content)
+    )
     if frame.height != control.rows:
         raise FileProblem(
             landed.path,

@@ -22,7 +22,8 @@ _TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-
 
 
 def _shown(text: pl.Expr) -> pl.Expr:
-    return text.cast(pl.String).str.slice(0, _SHOWN_CHARS)
+    """What a reason may quote of a delivered value: its start, personal data withheld."""
+    return pii.redact_expr(text.cast(pl.String)).str.slice(0, _SHOWN_CHARS)
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,7 @@ def _work_frame(batch: pl.DataFrame, contract: Contract) -> tuple[pl.LazyFrame, 
     """Where each row came from, the text of every column, and its parsed (or, for PII,
     normalised) value. Typed Parquet columns already holding the contract's type keep
     their value as it is (their text is made only for the rows a message quotes)."""
-    texts, values, checks = [], [], []
+    texts, values, checks, shapes = [], [], [], []
     for column in contract.columns:
         name = column.name
         if column.logical_type != "string" and batch.schema[name] == column.polars_dtype:
@@ -220,8 +221,40 @@ def _work_frame(batch: pl.DataFrame, contract: Contract) -> tuple[pl.LazyFrame, 
         values.append(typed.alias(name))
         checks.extend([parse_check] if parse_check else [])
         checks.extend(_value_checks(column))
-    work = batch.lazy().select(*FILE_ROW, *texts).with_columns(*values)
+        if column.logical_type == "string":
+            shapes.append(pii.has_shape(_text(name)).fill_null(False).alias(_shape_flag(name)))
+            if not column.free_text:
+                checks.append(
+                    Check(
+                        pl.col(_shape_flag(name)),
+                        pl.lit(
+                            f"{name}: holds a value shaped like a phone, e-mail or ID number "
+                            "(value withheld); personal data belongs in the personal columns only"
+                        ),
+                    )
+                )
+    work = batch.lazy().select(*FILE_ROW, *texts).with_columns(*values).with_columns(*shapes)
     return work, checks
+
+
+def _shape_flag(name: str) -> str:
+    return f"::shape:{name}"
+
+
+def _redact_free_text(work: pl.DataFrame, contract: Contract) -> pl.DataFrame:
+    """Personal data typed into a free-text column is cut out of it, on the few rows that
+    hold some (the row loads)."""
+    for column in contract.columns:
+        flag = _shape_flag(column.name)
+        if not column.free_text or flag not in work.columns:
+            continue
+        rows = work.with_row_index("::row").filter(pl.col(flag))
+        if rows.is_empty():
+            continue
+        for target in (column.name, f"{column.name}::text"):
+            redacted = rows.select(pii.redact_expr(pl.col(target))).to_series()
+            work = work.with_columns(work[target].scatter(rows["::row"], redacted))
+    return work
 
 
 def parse_rows(
@@ -260,7 +293,7 @@ def parse_rows(
             ignore_nulls=True,
         ).alias(REASON),
     )
-    work = work.drop(pl.col(r"^::check\d+$"))
+    work = _redact_free_text(work.drop(pl.col(r"^::check\d+$")), contract)
     protected = [
         pii.protect(column.pii_kind, work[column.name], pii_key).rename(
             {"token": f"{column.name}_token", "masked": f"{column.name}_masked"}
@@ -284,12 +317,15 @@ def parse_rows(
         BUSINESS_DATE,
         *(pl.col(name).cast(dtype) for name, dtype in contract.lake_schema().items()),
     )
-    # Quarantine keeps each column's text as delivered (personal data only as token + mask).
+    # Quarantine keeps each column's text as delivered, with anything shaped like personal
+    # data cut out (personal columns only as token + mask).
     plain = {c.name for c in contract.columns if not c.is_pii}
     quarantined = reasons.join(work, on=FILE_ROW, how="left", maintain_order="left").select(
         BUSINESS_DATE,
         *(
-            (_text(name) if name in plain else pl.col(name)).cast(dtype).alias(name)
+            (pii.redact_expr(_text(name).cast(pl.String)) if name in plain else pl.col(name))
+            .cast(dtype)
+            .alias(name)
             for name, dtype in contract.quarantine_schema().items()
         ),
     )
