@@ -57,21 +57,34 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
 
 
-def loaded_files(
+@dataclass(frozen=True)
+class FileState:
+    """What the lake holds of a delivered file: its rows (LOADED) or nothing because it
+    repeats another file's content (DUPLICATE_DELIVERY), as of its latest delivery."""
+
+    status: str
+    sha256: str
+    message: str | None
+
+
+def file_states(
     con: duckdb.DuckDBPyConnection, source: str, first: date, last: date
-) -> dict[tuple[date, str], str]:
-    """(business_date, file_name) → sha256 of the version the lake holds."""
+) -> dict[tuple[date, str], FileState]:
+    """(business_date, file_name) → the file's state: its latest LOADED or duplicate row
+    (a failed attempt leaves what was there before)."""
     rows = con.execute(
         """
-        select business_date, file_name, file_sha256
+        select business_date, file_name, status, file_sha256, message
         from audit.ingest_files
-        where source = ? and business_date between ? and ? and status = ?
+        where source = ? and business_date between ? and ? and status in (?, ?)
         qualify row_number() over (
             partition by business_date, file_name order by ingested_at desc) = 1
         """,
-        [source, first, last, STATUS_LOADED],
+        [source, first, last, STATUS_LOADED, STATUS_DUPLICATE],
     ).fetchall()
-    return {(day, name): sha for day, name, sha in rows}
+    return {
+        (day, name): FileState(status, sha, message) for day, name, status, sha, message in rows
+    }
 
 
 def record(con: duckdb.DuckDBPyConnection, records: list[FileRecord]) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -58,37 +59,97 @@ def partition_folder(landing: Path, source: str, day: date) -> Path:
     return landing / source / day.isoformat()
 
 
-def ready_files(landing: Path, source: str, day: date) -> tuple[list[LandedFile], list[Path]]:
-    """Data files whose control file has arrived, and those still waiting for one.
+@dataclass
+class LandingScan:
+    """A business date's folder: files ready to read (their control file has arrived),
+    files still waiting for one, and entries that are not a delivery yecai can read."""
 
-    A source writes the control file last, so a file without one may still be copying.
-    """
+    ready: list[LandedFile] = field(default_factory=list)
+    waiting: list[Path] = field(default_factory=list)
+    problems: list[FileProblem] = field(default_factory=list)
+
+
+def _link_problem(path: Path) -> FileProblem:
+    return FileProblem(
+        path,
+        "is a symbolic link: yecai reads only files delivered into landing/ itself (a link "
+        "could point anywhere on this machine)",
+        "deliver the file itself, not a link to it",
+    )
+
+
+def scan_folder(landing: Path, source: str, day: date) -> LandingScan:
+    """What a source delivered for a date. A source writes the control file last, so a
+    data file without one may still be copying; a control file without its data file, a
+    link, or a data or control "file" that is a folder or a pipe is a delivery error."""
     folder = partition_folder(landing, source, day)
+    scan = LandingScan()
+    if folder.is_symlink():
+        scan.problems.append(_link_problem(folder))
+        return scan
     if not folder.is_dir():
-        return [], []
-    ready: list[LandedFile] = []
-    waiting: list[Path] = []
-    for path in sorted(folder.iterdir()):
-        if not path.is_file() or path.suffix.lower() not in DATA_SUFFIXES:
+        return scan
+    entries = sorted(folder.iterdir())
+    for path in entries:
+        data = path.with_suffix("")
+        if path.suffix.lower() == CONTROL_SUFFIX and not data.exists() and not data.is_symlink():
+            scan.problems.append(
+                FileProblem(
+                    path,
+                    f"is a control file without its data file {data.name}",
+                    "deliver the data file before its control file, or remove the stray "
+                    "control file",
+                )
+            )
+        if path.suffix.lower() not in DATA_SUFFIXES:
             continue
         landed = LandedFile(source, day, path)
-        if landed.control_path.exists():
-            ready.append(landed)
+        control = landed.control_path
+        if not control.exists() and not control.is_symlink():
+            if path.is_file() and not path.is_symlink():
+                scan.waiting.append(path)
+            continue
+        problem = _entry_problem(path) or _entry_problem(control)
+        if problem:
+            scan.problems.append(problem)
         else:
-            waiting.append(path)
-    return ready, waiting
+            scan.ready.append(landed)
+    return scan
+
+
+def _entry_problem(path: Path) -> FileProblem | None:
+    if path.is_symlink():
+        return _link_problem(path)
+    if not path.is_file():
+        return FileProblem(
+            path,
+            "is not a regular file (a folder, a pipe or a device)",
+            "deliver a regular file under this name",
+        )
+    return None
 
 
 def read_control(landed: LandedFile) -> Control:
+    wrong = FileProblem(
+        landed.control_path,
+        'control file is not JSON of the form {"rows": N, "sha256": "<64 hex digits>"} with '
+        "N a whole number",
+        "have the source system write the control file again",
+    )
     try:
         payload = json.loads(landed.control_path.read_text(encoding="utf-8"))
-        return Control(rows=int(payload["rows"]), sha256=str(payload["sha256"]).lower())
-    except (ValueError, KeyError, TypeError) as exc:
-        raise FileProblem(
-            landed.control_path,
-            'control file is not JSON of the form {"rows": N, "sha256": "<hex>"}',
-            "have the source system write the control file again",
-        ) from exc
+    except (OSError, ValueError) as exc:
+        raise wrong from exc
+    rows = payload.get("rows") if isinstance(payload, dict) else None
+    sha = payload.get("sha256") if isinstance(payload, dict) else None
+    if (
+        type(rows) is not int  # not a bool, a float or a string
+        or rows < 0
+        or not isinstance(sha, str)
+        or not re.fullmatch(r"[0-9a-fA-F]{64}", sha)
+    ):
+        raise wrong
+    return Control(rows=rows, sha256=sha.lower())
 
 
 def sha256_hex(content: bytes) -> str:

@@ -52,11 +52,24 @@ def _decode_problem(landed: LandedFile, content: bytes, error: UnicodeDecodeErro
 def _first_ragged_line(text: str, width: int) -> int | None:
     try:
         for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-            if len(row) != width:
+            if row and len(row) != width:
                 return number
     except csv.Error:
         return None  # a field beyond the csv module's limit: where it is stays unsaid
     return None
+
+
+def _first_short_line(text: str, width: int) -> int | None:
+    """The first line with fewer fields than the header (Polars would fill them with nulls
+    without a word). Without quotes in the file a line's fields are its commas plus one;
+    with quotes (a field may hold commas or line breaks) the csv module counts them."""
+    if '"' in text:
+        return _first_ragged_line(text, width)
+    lines = pl.Series(text.split("\n"))
+    fields = lines.str.count_matches(",", literal=True) + 1
+    short = (fields < width) & (lines.str.strip_chars("\r").str.len_bytes() > 0)
+    found = short.arg_true()
+    return int(found[0]) + 1 if len(found) else None
 
 
 def _header(landed: LandedFile, text: str) -> list[str]:
@@ -104,7 +117,9 @@ def _read_csv(landed: LandedFile, content: bytes, contract: Contract) -> pl.Data
             "export each column once",
         )
     try:
-        return pl.read_csv(io.BytesIO(content), infer_schema=False, has_header=True, quote_char='"')
+        frame = pl.read_csv(
+            io.BytesIO(content), infer_schema=False, has_header=True, quote_char='"'
+        )
     except pl.exceptions.PolarsError as exc:
         # Polars' message quotes the offending field, which may be personal data: find the
         # line ourselves and say only where it is.
@@ -116,6 +131,14 @@ def _read_csv(landed: LandedFile, content: bytes, contract: Contract) -> pl.Data
             "fields or an unclosed quote",
             "fix the export so every row has the header's columns, quoted where needed",
         ) from exc
+    short = _first_short_line(text, len(header))
+    if short:
+        raise FileProblem(
+            landed.path,
+            f"line {short} has fewer fields than the header's {len(header)}",
+            "export every row with all the header's columns (an empty value between commas)",
+        )
+    return frame
 
 
 def _read_parquet(landed: LandedFile, content: bytes) -> pl.DataFrame:
@@ -175,6 +198,31 @@ def _check_columns(landed: LandedFile, frame: pl.DataFrame, contract: Contract) 
     return [f"ignored column(s) not in the {contract.source} contract: {describe_names(extra)}"]
 
 
+def _check_parquet_types(landed: LandedFile, frame: pl.DataFrame, contract: Contract) -> None:
+    """Each contract column of a Parquet file must be readable as text (what a CSV column
+    is): a nested value (a list, a struct) or bytes that are not UTF-8 fail the file."""
+    for column in contract.columns:
+        dtype = frame.schema[column.name]
+        if dtype == column.polars_dtype or dtype == pl.String:
+            continue
+        if dtype.is_nested() or dtype == pl.Object:
+            raise FileProblem(
+                landed.path,
+                f"column {column.name} holds {dtype.base_type()} values, not a single value "
+                f"per row ({column.logical_type} in the contract)",
+                "export the column as a plain value per row",
+            )
+        try:
+            frame.select(pl.col(column.name).cast(pl.String))
+        except Exception as exc:  # polars: invalid UTF-8 and the like
+            raise FileProblem(
+                landed.path,
+                f"column {column.name} holds {dtype} values that are not text yecai can read "
+                "(e.g. bytes that are not UTF-8)",
+                f"export the column as {column.physical_type}",
+            ) from exc
+
+
 def read_frame(
     landed: LandedFile, content: bytes, control: Control, contract: Contract
 ) -> ReadFile:
@@ -192,6 +240,8 @@ def read_frame(
             "deliver the complete file again with a matching .ok control file",
         )
     warnings = _check_columns(landed, frame, contract)
+    if landed.format == "parquet":
+        _check_parquet_types(landed, frame, contract)
     rows = frame.select(contract.column_names).with_row_index(ROW_NUMBER, offset=1)
     rows = rows.with_columns(
         pl.col(ROW_NUMBER).cast(pl.Int64),

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from pipelines.defs.resources import YecaiResource
-from pipelines.ingest.landing import FileProblem, read_control, ready_files
+from pipelines.ingest.landing import FileProblem, read_control, scan_folder
 from pipelines.library_patches.dagster_run_tags import BACKFILL_TAG
 from pipelines.runs.abandoned import fail_abandoned_runs
 from pipelines.runs.summary import failure_lines, rerun_hint
@@ -75,7 +75,7 @@ def delivered_versions(landing: Path) -> list[FileVersion]:
                 day = date.fromisoformat(folder.name)
             except ValueError:
                 continue  # not a business-date folder
-            for landed in ready_files(landing, source, day)[0]:
+            for landed in scan_folder(landing, source, day).ready:
                 try:
                     control = read_control(landed)
                     mtime = landed.control_path.stat().st_mtime_ns
