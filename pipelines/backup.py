@@ -92,6 +92,28 @@ def backup(settings: Settings, target: Path | None = None) -> Path:
     return target
 
 
+SNAPSHOT_FOLDERS = ("warehouse", "lake")
+
+
+def _check_entry(snapshot: Path, name: str) -> None:
+    """A manifest entry names a file under warehouse/ or lake/ of the snapshot, and nothing
+    else: a restore writes only inside the home."""
+    parts = Path(name).parts
+    if (
+        not parts
+        or Path(name).is_absolute()
+        or ".." in parts
+        or parts[0] not in SNAPSHOT_FOLDERS
+        or (parts[0] == "warehouse" and (len(parts) != 2 or parts[1] not in WAREHOUSE_FILES))
+    ):
+        raise BackupError(
+            f"{snapshot / MANIFEST} names {name!r}, which is not a file of a yecai snapshot "
+            "(warehouse/build.duckdb, warehouse/marts.duckdb or lake/…): refusing to restore it"
+        )
+    if (snapshot / name).is_symlink():
+        raise BackupError(f"{snapshot / name} is a symbolic link: a snapshot holds files only")
+
+
 def verify(snapshot: Path) -> dict[str, dict]:
     """The snapshot's files, each checked against its manifest; raises naming the first
     file that is missing or changed."""
@@ -101,8 +123,14 @@ def verify(snapshot: Path) -> dict[str, dict]:
             f"{snapshot} is not a yecai snapshot (no {MANIFEST}); give the folder "
             "`yecai backup` printed"
         )
-    files = json.loads(manifest_path.read_text(encoding="utf-8"))["files"]
+    try:
+        files = json.loads(manifest_path.read_text(encoding="utf-8"))["files"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BackupError(
+            f"{manifest_path} is not a yecai manifest; restore another snapshot"
+        ) from exc
     for name, expected in files.items():
+        _check_entry(snapshot, name)
         path = snapshot / name
         if not path.is_file():
             raise BackupError(f"{path} is missing from the snapshot: it cannot be restored")

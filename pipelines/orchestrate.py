@@ -17,9 +17,11 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from pipelines.definitions import MAIN_JOB, build_definitions
+from pipelines.ingest.audit import recorded_key_matches
+from pipelines.pii import key_mismatch, resolve_key
 from pipelines.runs.abandoned import fail_abandoned_runs
 from pipelines.runs.instance import ensure_instance_home
-from pipelines.runs.summary import failure_lines, gate_lines, rerun_hint
+from pipelines.runs.summary import failure_lines, gate_lines, published, rerun_hint
 from pipelines.runs.tags import LAUNCHED_BY_TAG, window_tags
 from pipelines.settings import BUSINESS_TIMEZONE, Settings
 from pipelines.transform.dbt_project import prepare_manifest
@@ -71,8 +73,17 @@ def _execute(
         )
 
 
+def check_home(settings: Settings) -> str | None:
+    """A problem with the home that no run can get past, or None."""
+    if settings.build_db.exists():
+        key = resolve_key(settings.demo, announce=False)
+        if recorded_key_matches(settings.build_db, key) is False:
+            return str(key_mismatch(str(settings.home)))
+    return None
+
+
 def run_window(settings: Settings, start: date, end: date, *, verbose: bool = False) -> RunOutcome:
-    problem = check_window(settings, start, end)
+    problem = check_window(settings, start, end) or check_home(settings)
     if problem:
         return RunOutcome(EXIT_BAD_INPUT, problem)
     settings.export_env()
@@ -98,11 +109,12 @@ def run_window(settings: Settings, start: date, end: date, *, verbose: bool = Fa
             gate_lines(result.all_events, dg.AssetCheckSeverity.WARN),
         )
     bad_input, lines = failure_lines(result.all_events)
-    headline = (
-        f"bad input for {window}: nothing published; fix the files below"
-        if bad_input
-        else f"run for {window} failed before publishing: analysts keep the last good marts"
-    )
+    if published(result.all_events):
+        headline = f"published {settings.marts_db} for {window}, but a step after publishing failed"
+    elif bad_input:
+        headline = f"bad input for {window}: nothing published; fix the files below"
+    else:
+        headline = f"run for {window} failed before publishing: analysts keep the last good marts"
     return RunOutcome(
         EXIT_BAD_INPUT if bad_input else EXIT_NOT_PUBLISHED,
         f"{headline} (run {result.run_id}, log {log_path}). "

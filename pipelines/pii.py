@@ -65,8 +65,31 @@ class PiiKeyMissing(SettingsError):
     pass
 
 
-def resolve_key(demo: bool) -> bytes:
-    """The tokenisation key: ``$YECAI_PII_KEY``, or the demo key in demo mode only."""
+class PiiKeyMismatch(SettingsError):
+    """The key is not the one the home's data was tokenised with."""
+
+
+FINGERPRINT_LABEL = b"yecai: fingerprint of the tokenisation key"
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A keyed fingerprint of the key itself: equal for equal keys, and nothing a token
+    can be computed from (HMAC of a fixed label, not of any personal value)."""
+    return hmac.new(key, FINGERPRINT_LABEL, hashlib.sha256).hexdigest()
+
+
+def key_mismatch(home: str) -> PiiKeyMismatch:
+    return PiiKeyMismatch(
+        f"${PII_KEY_ENV} is not the key the data in {home} was tokenised with: the same "
+        "person would get new tokens and become a second customer. Use the home's key, or "
+        'change keys the way the README\'s runbook says ("Rotate the PII key": rebuild the '
+        "history under the new key in a new home)."
+    )
+
+
+def resolve_key(demo: bool, announce: bool = True) -> bytes:
+    """The tokenisation key: ``$YECAI_PII_KEY``, or the demo key in demo mode only (said
+    on stderr unless ``announce`` is false)."""
     key = os.environ.get(PII_KEY_ENV, "")
     if key:
         if len(key.encode()) < _MIN_KEY_BYTES:
@@ -82,7 +105,8 @@ def resolve_key(demo: bool) -> bytes:
             "'import secrets; print(secrets.token_hex(32))')`) or run `yecai demo` / "
             "`yecai run --demo` on sample data."
         )
-    print(f"\n*** {DEMO_WARNING} ***\n", file=sys.stderr)
+    if announce:
+        print(f"\n*** {DEMO_WARNING} ***\n", file=sys.stderr)
     return DEMO_KEY
 
 

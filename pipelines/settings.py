@@ -122,3 +122,8 @@ class Settings:
 def duckdb_config() -> dict[str, str]:
     """Settings for every DuckDB connection yecai opens."""
     return {"memory_limit": os.environ.get(DUCKDB_MEMORY_LIMIT_ENV, DUCKDB_MEMORY_LIMIT_DEFAULT)}
+
+
+def sql_literal(value: object) -> str:
+    """A SQL string literal of a value (a path may hold a quote: /home/o'brien/...)."""
+    return "'" + str(value).replace("'", "''") + "'"

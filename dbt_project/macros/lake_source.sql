@@ -28,6 +28,6 @@
 {% macro duckdb__lake_has_files(source_name, table_name) -%}
     {%- set zone = 'raw' if table_name == 'lake_raw' else 'quarantine' -%}
     {%- set pattern = env_var('YECAI_HOME') ~ '/lake/' ~ zone ~ '/' ~ source_name ~ '/*/*.parquet' -%}
-    {%- set found = run_query("select count(*) from glob('" ~ pattern ~ "')") -%}
+    {%- set found = run_query("select count(*) from glob('" ~ pattern | replace("'", "''") ~ "')") -%}
     {{ return(found.columns[0].values()[0] > 0) }}
 {%- endmacro %}

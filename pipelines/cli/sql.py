@@ -28,6 +28,18 @@ def spreadsheet_safe(frame):
     )
 
 
+def _flat(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """Nested values (lists, structs, maps) as their text, so CSV can hold them."""
+    nested = ("[]", "STRUCT(", "MAP(", "UNION(")
+    if not any(any(n in str(t) for n in nested) for t in relation.types):
+        return relation
+    columns = ", ".join(
+        f'cast("{c}" as varchar) as "{c}"' if any(n in str(t) for n in nested) else f'"{c}"'
+        for c, t in zip(relation.columns, relation.types, strict=True)
+    )
+    return relation.project(columns)
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     if not settings.marts_db.exists():
@@ -37,16 +49,23 @@ def cmd_sql(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     config = {**duckdb_config(), "enable_external_access": False, "lock_configuration": True}
-    with duckdb.connect(str(settings.marts_db), read_only=True, config=config) as con:
+    try:
+        con = duckdb.connect(str(settings.marts_db), read_only=True, config=config)
+    except duckdb.Error as exc:
+        print(f"cannot open {settings.marts_db}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    with con:
+        # Errors can come while the query runs, or only while its rows are fetched (a cast
+        # that fails on a later row, error(), a subquery returning many rows).
         try:
             relation = con.sql(args.query)
+            if relation is None:
+                return 0
+            if args.csv:
+                spreadsheet_safe(_flat(relation).pl()).write_csv(sys.stdout)
+            else:
+                relation.show(max_rows=args.max_rows, max_width=200)
         except duckdb.Error as exc:
             print(f"query failed: {exc}", file=sys.stderr)
             return EXIT_USAGE
-        if relation is None:
-            return 0
-        if args.csv:
-            spreadsheet_safe(relation.pl()).write_csv(sys.stdout)
-        else:
-            relation.show(max_rows=args.max_rows, max_width=200)
     return 0

@@ -12,12 +12,18 @@ from datetime import date, datetime
 import duckdb
 import polars as pl
 
+from pipelines import pii
+
 STATUS_LOADED = "LOADED"
 STATUS_DUPLICATE = "DUPLICATE_DELIVERY"
 STATUS_FAILED = "FAILED"
 
 DDL = """
 create schema if not exists audit;
+create table if not exists audit.pii_key (
+    fingerprint  varchar not null,
+    recorded_at  timestamptz not null
+);
 create table if not exists audit.ingest_files (
     source            varchar not null,
     business_date     date not null,
@@ -92,3 +98,31 @@ def record(con: duckdb.DuckDBPyConnection, records: list[FileRecord]) -> None:
         return
     frame = pl.DataFrame([r.__dict__ for r in records])  # noqa: F841 - read by DuckDB below
     con.execute("insert into audit.ingest_files by name select * from frame")
+
+
+def check_pii_key(con: duckdb.DuckDBPyConnection, key: bytes, home: str) -> None:
+    """Refuse a key other than the one the home's tokens were made with; a home's first
+    key (or the first seen by a home from before fingerprints) is recorded."""
+    fingerprint = pii.key_fingerprint(key)
+    rows = con.execute("select fingerprint from audit.pii_key").fetchall()
+    if not rows:
+        con.execute("insert into audit.pii_key values (?, now())", [fingerprint])
+    elif rows[0][0] != fingerprint:
+        raise pii.key_mismatch(home)
+
+
+def recorded_key_matches(build_db, key: bytes) -> bool | None:
+    """Whether a home's build.duckdb was tokenised with this key (None: nothing recorded,
+    or the file is held by a writer now: ingestion checks again when it opens it)."""
+    try:
+        with duckdb.connect(str(build_db), read_only=True) as con:
+            found = con.execute(
+                "select 1 from duckdb_tables() "
+                "where schema_name = 'audit' and table_name = 'pii_key'"
+            ).fetchall()
+            if not found:
+                return None
+            rows = con.execute("select fingerprint from audit.pii_key").fetchall()
+    except duckdb.IOException:
+        return None
+    return rows[0][0] == pii.key_fingerprint(key) if rows else None

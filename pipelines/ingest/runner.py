@@ -442,6 +442,7 @@ def ingest_source(
         ThreadPoolExecutor(max_workers=WORKERS) as executor,
     ):
         audit.ensure_tables(con)
+        audit.check_pii_key(con, pii_key, str(settings.home))
         states: dict[date, dict[str, audit.FileState]] = {}
         if days:
             for (day, name), state in audit.file_states(con, source, min(days), max(days)).items():

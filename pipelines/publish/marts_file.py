@@ -18,7 +18,7 @@ import duckdb
 
 from pipelines.crash_points import crash_point
 from pipelines.durable import fsync_path
-from pipelines.settings import duckdb_config
+from pipelines.settings import duckdb_config, sql_literal
 
 MARTS_SCHEMA = "marts"
 
@@ -27,6 +27,17 @@ MARTS_SCHEMA = "marts"
 class Publication:
     path: Path
     tables: dict[str, int]  # table → rows
+    # A write-ahead log that a read-write session on the published file left behind: it
+    # belongs to the replaced file, and would stop every reader of the new one.
+    stale_wal_removed: bool = False
+
+
+def _remove_stale_wal(marts_db: Path) -> bool:
+    wal = marts_db.with_name(marts_db.name + ".wal")
+    if wal.exists():
+        wal.unlink()
+        return True
+    return False
 
 
 def mart_tables(build_db: Path) -> list[str]:
@@ -52,7 +63,7 @@ def publish(build_db: Path, marts_db: Path) -> Publication:
     counts: dict[str, int] = {}
     try:
         with duckdb.connect(str(staging), config=duckdb_config()) as con:
-            con.execute(f"attach '{build_db}' as build (read_only)")
+            con.execute(f"attach {sql_literal(build_db)} as build (read_only)")
             for table in tables:
                 con.execute(
                     f'create table main."{table}" as select * from build.{MARTS_SCHEMA}."{table}"'
@@ -62,10 +73,33 @@ def publish(build_db: Path, marts_db: Path) -> Publication:
             con.execute("checkpoint")
         fsync_path(staging)
         crash_point("publish.copied")
+        stale = _remove_stale_wal(marts_db)
         os.replace(staging, marts_db)
+        stale = _remove_stale_wal(marts_db) or stale  # written meanwhile by that session
         fsync_path(marts_db.parent)
         crash_point("publish.replaced")
     finally:
         for leftover in (staging, staging.with_name(staging.name + ".wal")):
             leftover.unlink(missing_ok=True)
-    return Publication(path=marts_db, tables=counts)
+    _check_readable(marts_db, counts)
+    return Publication(path=marts_db, tables=counts, stale_wal_removed=stale)
+
+
+def _check_readable(marts_db: Path, counts: dict[str, int]) -> None:
+    """Open the published file as a new reader will: published means readable. (Attached
+    into a fresh database: a connection to the path could be this process's cached one.)"""
+    try:
+        with duckdb.connect(config=duckdb_config()) as con:
+            con.execute(f"attach {sql_literal(marts_db)} as published (read_only)")
+            found = {
+                t
+                for (t,) in con.execute(
+                    "select table_name from duckdb_tables() where database_name = 'published'"
+                ).fetchall()
+            }
+    except duckdb.Error as exc:
+        raise RuntimeError(
+            f"{marts_db} was replaced but does not open for reading ({exc}); publish again"
+        ) from exc
+    if found != set(counts):
+        raise RuntimeError(f"{marts_db} was replaced but lacks {sorted(set(counts) - found)}")

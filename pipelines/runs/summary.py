@@ -12,6 +12,17 @@ import dagster as dg
 # Metadata key of a step failure caused by bad input (a file that cannot be read): the
 # run then exits 2, not 1.
 BAD_INPUT_TAG = "yecai/bad_input"
+# The asset that replaces marts.duckdb: a run that materialized it has published.
+PUBLISHED_MARTS = dg.AssetKey(["published", "marts"])
+
+
+def published(events: Iterable[dg.DagsterEvent]) -> bool:
+    """Whether a run replaced marts.duckdb."""
+    return any(
+        event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+        and event.asset_key == PUBLISHED_MARTS
+        for event in events
+    )
 
 
 def _root_cause(error) -> str:

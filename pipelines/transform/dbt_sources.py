@@ -18,7 +18,8 @@ from pipelines.settings import DBT_PROJECT_DIR
 
 HEADER = "# Generated from data_contracts/{source}.odcs.yaml by `make contracts`: do not edit.\n"
 LAKE_READER = (
-    "read_parquet('{{{{ env_var(\"YECAI_HOME\") }}}}/lake/{zone}/{source}/*/*.parquet', "
+    'read_parquet(\'{{{{ env_var("YECAI_HOME") | replace("\'", "\'\'") }}}}'
+    "/lake/{zone}/{source}/*/*.parquet', "
     "hive_partitioning = true, union_by_name = true)"
 )
 

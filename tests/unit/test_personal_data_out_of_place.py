@@ -144,3 +144,18 @@ def test_ordinary_codes_are_not_taken_for_personal_data():
     frame = pl.DataFrame({"t": codes})
     assert not frame.select(pii.has_shape(pl.col("t"))).to_series().any()
     assert [pii.redact(c) for c in codes] == codes
+
+
+def test_a_home_refuses_a_key_other_than_its_own(home, monkeypatch):
+    from pipelines.ingest.runner import ingest_source
+    from pipelines.pii import PiiKeyMismatch
+
+    deliver(home, "kids.csv", csv_bytes([sale()]))
+    ingest(home)
+    before = written(home)
+    other = b"another-key-0123456789abcdef-other"
+    with pytest.raises(PiiKeyMismatch, match="Rotate the PII key") as refused:
+        ingest_source(home, "sales", [DAY], other, "run-2")
+    assert other.decode() not in str(refused.value)
+    assert written(home) == before  # nothing changed
+    ingest(home)  # the home's own key goes on working

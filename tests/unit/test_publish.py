@@ -70,3 +70,38 @@ def test_nothing_to_publish_is_an_error_and_keeps_the_old_file(tmp_path):
     with pytest.raises(RuntimeError, match="nothing to publish"):
         publish(build, marts)
     assert marts.read_bytes() == before
+
+
+def _killed_read_write_session(marts) -> None:
+    """An analyst opens the published file read-write, changes it, and is killed: the
+    change is in marts.duckdb.wal, never checkpointed."""
+    script = (
+        f"import duckdb, os; con = duckdb.connect({str(marts)!r}); "
+        "con.execute('set checkpoint_threshold = \\'1TB\\''); "
+        "con.execute('create table scratch as select 1 as x'); os._exit(0)"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def test_a_stale_wal_left_by_an_analyst_does_not_break_the_next_publication(tmp_path):
+    build, marts = tmp_path / "build.duckdb", tmp_path / "marts.duckdb"
+    _build(build, "10.00")
+    publish(build, marts)
+    _killed_read_write_session(marts)
+    assert marts.with_name("marts.duckdb.wal").exists()
+    _build(build, "20.00")
+    publication = publish(build, marts)
+    assert publication.stale_wal_removed
+    assert not marts.with_name("marts.duckdb.wal").exists()
+    fresh = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb; print(duckdb.connect({str(marts)!r}, read_only=True)"
+            ".execute('select revenue from fct_sales_margin').fetchone()[0])",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert fresh.returncode == 0, fresh.stderr
+    assert fresh.stdout.strip() == "20.00"

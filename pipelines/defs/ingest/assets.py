@@ -7,7 +7,7 @@ from pipelines.defs.automation.partitions import window_days
 from pipelines.defs.resources import BuildDbLock, YecaiResource
 from pipelines.defs.retry import retry_if_transient
 from pipelines.ingest.runner import IngestFailed, PartitionResult, ingest_source
-from pipelines.pii import resolve_key
+from pipelines.pii import PiiKeyMismatch, resolve_key
 from pipelines.runs.summary import BAD_INPUT_TAG
 from pipelines.settings import SOURCES
 
@@ -67,6 +67,10 @@ def build_ingest_asset(source: str, partitions: dg.PartitionsDefinition) -> dg.A
                 results = ingest_source(
                     settings, source, days, resolve_key(settings.demo), context.run.run_id
                 )
+        except PiiKeyMismatch as mismatch:
+            raise dg.Failure(
+                description=str(mismatch), metadata={BAD_INPUT_TAG: True}, allow_retries=False
+            ) from None
         except IngestFailed as failed:
             raise dg.Failure(
                 description=str(failed),

@@ -8,8 +8,8 @@ from pipelines.defs.resources import BuildDbLock, YecaiResource
 from pipelines.defs.retry import retry_if_transient
 from pipelines.publish.marts_file import publish
 from pipelines.publish.report import write_daily_reports
+from pipelines.runs.summary import PUBLISHED_MARTS
 
-PUBLISHED_MARTS = dg.AssetKey(["published", "marts"])
 DAILY_REPORT = dg.AssetKey(["reports", "daily"])
 
 
@@ -75,6 +75,12 @@ def publish_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions:
         settings = yecai.settings()
         with retry_if_transient(context):
             publication = publish(settings.build_db, settings.marts_db)
+        if publication.stale_wal_removed:
+            context.log.warning(
+                f"removed {settings.marts_db.name}.wal, left by a session that opened the "
+                "published file read-write: changes made to the published file are not kept "
+                "(it is replaced by each publication); open it read-only"
+            )
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(publication.path)),
