@@ -1,6 +1,7 @@
 """The ODCS contracts are valid, and everything derived from them agrees with them."""
 
 import json
+from decimal import Decimal
 from importlib import resources
 
 import jsonschema
@@ -83,3 +84,34 @@ def test_dbt_sources_are_generated_from_the_contract(source):
     """Edit the contract, then run `make contracts`: the committed YAML must match."""
     committed = dbt_sources.path_for(source).read_text(encoding="utf-8")
     assert committed == dbt_sources.render(load_contracts()[source])
+
+
+# What the marts compute of one line from the extracts' amounts: each must fit DECIMAL(18,2)
+# (16 digits before the point) with room for a day's sum of 999 lines at the maximum.
+LINE_PRODUCTS = {
+    "gross sales": ("sales", "quantity", "unit_price"),
+    "cost of sales": ("sales", "quantity", ("inventory", "unit_cost")),
+}
+LINE_AMOUNTS = {
+    "sales": ("discount_amount", "net_amount", "tax_amount"),
+    "ledger": ("debit", "credit"),
+    "consultations": ("consultation_fee",),
+}
+ROOM = Decimal(10) ** 16 / 999
+
+
+def _maximum(source: str, column: str) -> Decimal:
+    bound = load_contracts()[source].column(column).maximum
+    assert bound is not None, f"{source}.{column} needs a maximum: the marts sum it"
+    return bound
+
+
+def test_the_contracts_bounds_fit_the_marts_decimals():
+    for what, (source, left, right) in LINE_PRODUCTS.items():
+        other = right if isinstance(right, tuple) else (source, right)
+        assert _maximum(source, left) * _maximum(*other) < ROOM, what
+    for source, columns in LINE_AMOUNTS.items():
+        for column in columns:
+            assert _maximum(source, column) < ROOM, f"{source}.{column}"
+    points = _maximum("sales", "points_earned") / 100
+    assert points < ROOM and _maximum("sales", "points_redeemed") / 100 < ROOM

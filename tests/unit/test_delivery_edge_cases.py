@@ -234,3 +234,11 @@ def test_a_purged_landing_file_keeps_its_rows(home):
     shutil.rmtree(home.landing)  # nothing in landing: nothing to do
     ingest(home)
     assert raw(home).height == 2
+
+
+def test_an_amount_beyond_the_contracts_maximum_is_quarantined(home):
+    too_much = sale(unit_price="100000000.00", discount_amount="0.00")
+    deliver(home, "kids.csv", csv_bytes([too_much, sale(line_no="2")]))
+    [result] = ingest(home)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+    assert "unit_price: 100000000.00 is above the maximum" in quarantine(home)["_reason"][0]

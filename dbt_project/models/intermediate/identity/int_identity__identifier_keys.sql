@@ -11,7 +11,8 @@
     - when a window links two known people, the one whose anchor ranks first survives
       (deterministic), every identifier of the other is re-pointed to it, and
       previous_customer_key records the merge (see customer_key_merges);
-    - resolving all history at once gives the same keys as resolving it day by day.
+    - resolving all history at once gives the same keys as resolving it day by day, and
+      re-running a window gives what running it once with the same data gives.
 #}
 {%- set rounds = 12 -%}
 
@@ -23,9 +24,18 @@ window_records as (
 ),
 
 {% if is_incremental() %}
+{# What earlier dates established. Identifiers first seen in the window are resolved
+    again with it: a re-run (after a failed run, or with a late file) gives what one run
+    over the complete window gives, not a merge of people its first attempt split. #}
 known as (
-    select identifier, identifier_type, first_seen_date, anchor, customer_key
+    select
+        identifier,
+        identifier_type,
+        first_seen_date,
+        anchor,
+        customer_key
     from {{ this }}
+    where first_seen_date < {{ window_start() }}
 ),
 {% else %}
     known as (
