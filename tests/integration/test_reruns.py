@@ -35,3 +35,27 @@ def test_a_failed_run_and_its_rerun_publish_what_a_clean_run_does(tmp_path, dbt_
     assert run_window(retried, START, END).exit_code == 0
     assert run_window(clean, START, END).exit_code == 0
     assert published(retried) == published(clean)
+
+
+def test_a_backfill_of_earlier_dates_joins_the_customers_later_dates_found(tmp_path, dbt_manifest):
+    """Dates run late first, then the earlier dates: each record still resolves to one
+    customer, under the key an in-order run gives it (its earliest identifier)."""
+    in_order = Settings(home=tmp_path / "in-order", start_date=START)
+    generate(in_order.landing, in_order.truth, GenerateRequest(start=START, days=6, scale=0.05))
+    backfilled = Settings(home=tmp_path / "backfilled", start_date=START)
+    shutil.copytree(in_order.home, backfilled.home)
+    middle = date(2024, 3, 3)
+    assert run_window(backfilled, date(2024, 3, 4), END).exit_code == 0
+    assert run_window(backfilled, START, middle).exit_code == 0
+    assert run_window(in_order, START, END).exit_code == 0
+
+    def record_keys(settings: Settings) -> list[tuple]:
+        with duckdb.connect(str(settings.build_db), read_only=True) as con:
+            return con.execute(
+                "select record_source, record_id, customer_key, customer_keys_found"
+                " from intermediate.int_identity__record_keys order by all"
+            ).fetchall()
+
+    keys = record_keys(backfilled)
+    assert keys == record_keys(in_order)
+    assert {found for *_, found in keys} == {1}

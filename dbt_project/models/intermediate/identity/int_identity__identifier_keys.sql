@@ -24,9 +24,11 @@ window_records as (
 ),
 
 {% if is_incremental() %}
-{# What earlier dates established. Identifiers first seen in the window are resolved
-    again with it: a re-run (after a failed run, or with a late file) gives what one run
-    over the complete window gives, not a merge of people its first attempt split. #}
+{# What other dates established. Identifiers first seen in the window are resolved
+    again with it ("redone"): a re-run (after a failed run, or with a late file) gives
+    what one run over the complete window gives, not a merge of people its first attempt
+    split. Identifiers first seen after the window stay known, so a backfill of earlier
+    dates joins the people later dates found. #}
 known as (
     select
         identifier,
@@ -35,7 +37,15 @@ known as (
         anchor,
         customer_key
     from {{ this }}
-    where first_seen_date < {{ window_start() }}
+    where not {{ in_window('first_seen_date') }}
+),
+
+redone as (
+    select
+        identifier,
+        anchor
+    from {{ this }}
+    where {{ in_window('first_seen_date') }}
 ),
 {% else %}
     known as (
@@ -45,6 +55,13 @@ known as (
             cast(null as date) as first_seen_date,
             cast(null as varchar) as anchor,
             cast(null as varchar) as customer_key
+        where false
+    ),
+
+    redone as (
+        select
+            cast(null as varchar) as identifier,
+            cast(null as varchar) as anchor
         where false
     ),
 {% endif %}
@@ -113,13 +130,29 @@ resolved as (
 ),
 
 
-{# People this window merged into another: every identifier they had moves along. #}
-retired as (
-    select distinct
+{# People this window merged into another, or whose anchor it resolved again to another:
+    every identifier they had on later dates moves along. #}
+anchor_changes as (
+    select
         known_anchor as retired_anchor,
         anchor
     from resolved
     where known_anchor is not null and known_anchor <> anchor
+    union all
+    select
+        redone.anchor as retired_anchor,
+        resolved.anchor
+    from redone
+    inner join resolved on redone.identifier = resolved.identifier
+    where redone.anchor <> resolved.anchor
+),
+
+retired as (
+    select
+        retired_anchor,
+        min(anchor) as anchor
+    from anchor_changes
+    group by retired_anchor
 ),
 
 moved as (
