@@ -107,9 +107,12 @@ def _read_csv(landed: LandedFile, content: bytes, contract: Contract) -> pl.Data
         content = content[len(_UTF8_BOM) :]
         text = text[1:]
     header = _header(landed, text)
-    if not set(header) & set(contract.column_names):
-        raise _no_header(landed, contract)
     duplicated = sorted(name for name, times in Counter(header).items() if times > 1)
+    # A first line of repeated column-like names is a broken header; one with no contract
+    # name and nothing readable repeated is a data row (the header is missing).
+    readable_repeat = any(_COLUMN_NAME.fullmatch(name) for name in duplicated)
+    if not set(header) & set(contract.column_names) and not readable_repeat:
+        raise _no_header(landed, contract)
     if duplicated:
         raise FileProblem(
             landed.path,
