@@ -8,6 +8,8 @@ data engineer sees (and can re-run) in the UI. The outcome maps to the CLI's exi
 from __future__ import annotations
 
 import contextlib
+import os
+import sqlite3
 import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -15,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import sqlalchemy.exc
 
 from pipelines.definitions import MAIN_JOB, build_definitions
 from pipelines.ingest.audit import recorded_key_matches
@@ -23,9 +26,9 @@ from pipelines.runs.abandoned import fail_abandoned_runs
 from pipelines.runs.instance import ensure_instance_home
 from pipelines.runs.summary import failure_lines, gate_lines, published, rerun_hint
 from pipelines.runs.tags import LAUNCHED_BY_TAG, window_tags
-from pipelines.settings import BUSINESS_TIMEZONE, Settings
+from pipelines.settings import BUSINESS_TIMEZONE, HomeDamaged, Settings
 from pipelines.transform.dbt_project import prepare_manifest
-from pipelines.warehouse_lock import lock_holder
+from pipelines.warehouse_lock import writer_lock
 
 EXIT_PUBLISHED, EXIT_NOT_PUBLISHED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -54,6 +57,30 @@ def check_window(settings: Settings, start: date, end: date) -> str | None:
     if end > yesterday():
         return f"--end {end} is in the future: the latest business date is {yesterday()}"
     return None
+
+
+def window_text(start: date, end: date) -> str:
+    return f"{start}..{end}" if start != end else f"{start}"
+
+
+def _note(message: str) -> None:
+    print(f"yecai: {message}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def open_instance(settings: Settings):
+    """The home's Dagster instance; a damaged history file is named, with the way out."""
+    try:
+        instance = dg.DagsterInstance.from_config(str(settings.dagster_home))
+    except (sqlite3.DatabaseError, sqlalchemy.exc.DatabaseError) as exc:
+        raise HomeDamaged(
+            f"Dagster's run history under {settings.dagster_home / 'history'} cannot be "
+            f"opened ({type(exc).__name__}: the file is damaged or not a database). Move that "
+            "folder aside and run again: the run history starts anew, the warehouse, lake "
+            "and published marts are untouched"
+        ) from exc
+    with instance:
+        yield instance
 
 
 def _execute(
@@ -91,16 +118,18 @@ def run_window(settings: Settings, start: date, end: date, *, verbose: bool = Fa
     prepare_manifest()
     job = build_definitions(settings).resolve_job_def(MAIN_JOB)
     tags = {**window_tags(start, end), LAUNCHED_BY_TAG: "cli"}
-    holder = lock_holder(settings.warehouse)
-    if holder:
-        print(f"yecai: waiting for build.duckdb: {holder} is writing it", file=sys.stderr)
     settings.logs.mkdir(parents=True, exist_ok=True)
-    log_path = settings.logs / f"run-{datetime.now():%Y%m%d-%H%M%S}-{start}-{end}.log"
-    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+    # Two runs started in the same second get their own logs.
+    log_path = settings.logs / f"run-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}-{start}-{end}.log"
+    with (
+        # Taken here, before the run, so a waiting run says so on the terminal.
+        writer_lock(settings.warehouse, f"yecai run {window_text(start, end)}", _note),
+        open_instance(settings) as instance,
+    ):
         for run_id in fail_abandoned_runs(instance, settings.warehouse):
-            print(f"yecai: run {run_id} had died unfinished; marked failed", file=sys.stderr)
+            _note(f"run {run_id} had died unfinished; marked failed")
         result = _execute(job, instance, tags, log_path, verbose)
-    window = f"{start}..{end}" if start != end else f"{start}"
+    window = window_text(start, end)
     if result.success:
         return RunOutcome(
             EXIT_PUBLISHED,

@@ -37,6 +37,10 @@ class SettingsError(ValueError):
     """A setting has a value yecai cannot use; the message says which and how to fix it."""
 
 
+class HomeDamaged(SettingsError):
+    """Something under the home cannot be used as it is; the message says what and how."""
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path

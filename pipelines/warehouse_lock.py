@@ -44,13 +44,23 @@ def lock_holder(warehouse: Path) -> str | None:
         return holder
 
 
+# Lock files this process holds: taking the lock again inside is a no-op (`yecai run` takes
+# it before the run, so it can say on the terminal that it waits; the run's steps then ask
+# for it again).
+_HELD: set[Path] = set()
+
+
 @contextlib.contextmanager
 def writer_lock(
     warehouse: Path, holder: str, wait_note: Callable[[str], None], poll_seconds: float = 1.0
 ) -> Iterator[None]:
     """Hold the writer lock, waiting for the current holder (said once a minute)."""
     warehouse.mkdir(parents=True, exist_ok=True)
-    with open(lock_path(warehouse), "a+", encoding="utf-8") as handle:
+    path = lock_path(warehouse).resolve()
+    if path in _HELD:
+        yield
+        return
+    with open(path, "a+", encoding="utf-8") as handle:
         waited, last_note = 0.0, None
         while (current := _try_lock(handle)) is not None:
             if last_note is None or waited - last_note >= 60:
@@ -61,9 +71,11 @@ def writer_lock(
         handle.truncate(0)
         handle.write(f"{holder} (pid {os.getpid()}, since {datetime.now(UTC):%H:%M:%S} UTC)")
         handle.flush()
+        _HELD.add(path)
         try:
             yield
         finally:
+            _HELD.discard(path)
             handle.truncate(0)
             fcntl.flock(handle, fcntl.LOCK_UN)
 

@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-from pipelines.cli.common import EXIT_USAGE, parse_date
+from pipelines.cli.common import EXIT_USAGE, describe_os_error, parse_date
 from pipelines.settings import SettingsError
 
 # `yecai demo` defaults: two weeks of a small sample.
@@ -94,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args)
     except SettingsError as exc:
         print(f"yecai: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"yecai: {describe_os_error(exc)}", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from datetime import date
 
@@ -29,3 +30,17 @@ def report(outcome) -> int:
     for line in outcome.details:
         print(f"  - {line}", file=stream)
     return outcome.exit_code
+
+
+def describe_os_error(error: OSError) -> str:
+    """What went wrong with a file, where, and what to do about it."""
+    where = error.filename or "a file"
+    hints = {
+        errno.ENOSPC: "the disk is full: free space on it (or give a --home on another disk)",
+        errno.EDQUOT: "the disk quota is used up: free space or raise the quota",
+        errno.EROFS: "the file system is read-only: give a --home on a writable disk",
+        errno.EACCES: "yecai may not write there: fix the permissions or give another --home",
+        errno.EPERM: "yecai may not write there: fix the permissions or give another --home",
+    }
+    hint = hints.get(error.errno, "check that the home is a writable folder")
+    return f"cannot use {where}: {error.strerror or error}. {hint}"

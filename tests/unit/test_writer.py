@@ -142,3 +142,18 @@ def test_a_started_run_whose_process_died_is_marked_failed(tmp_path):
         finally:
             for process in processes.values():
                 process.kill()
+
+
+def test_the_lock_is_taken_once_per_process(tmp_path):
+    """`yecai run` holds the lock before its run; the run's steps ask for it again."""
+    with writer_lock(tmp_path, "yecai run", print):
+        with writer_lock(tmp_path, "a step of that run", print, poll_seconds=0.1):
+            pass  # did not wait for itself
+        first = subprocess.run(
+            [sys.executable, "-c", "from pathlib import Path; import sys; "
+             "from pipelines.warehouse_lock import lock_holder; "
+             f"print(lock_holder(Path({str(tmp_path)!r})))"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        assert first.stdout.startswith("yecai run")  # still held, by this process
+    assert lock_holder(tmp_path) is None
