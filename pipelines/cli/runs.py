@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import time
 from datetime import timedelta
 
@@ -77,8 +78,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"ran in {time.perf_counter() - started:.1f}s")
     print(f"published marts: {settings.marts_db}")
     example = "select * from fct_sales_margin limit 5"
-    print(f'query them:      yecai --home {settings.home} sql "{example}"')
-    print(f"Dagster UI:      yecai --home {settings.home} ui")
+    print(f'query them:      yecai --home {shlex.quote(str(settings.home))} sql "{example}"')
+    print(f"Dagster UI:      yecai --home {shlex.quote(str(settings.home))} ui")
     print(f"daily report:    {settings.reports / 'daily' / f'{end}.html'}")
     print(f"gate results:    {settings.reports / 'gates' / 'index.html'}")
     print(f"dbt docs:        {settings.reports / 'dbt-docs' / 'index.html'}")

@@ -3,6 +3,7 @@ how to run the same window again. Used by `yecai run` and the failed-run sensor.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -71,6 +72,7 @@ def failure_lines(events: Iterable[dg.DagsterEvent]) -> tuple[bool, list[str]]:
 
 def rerun_hint(home: Path, start: date | str, end: date | str) -> str:
     return (
-        f"To re-run once fixed: yecai --home {home} run --start {start} --end {end} "
+        f"To re-run once fixed: yecai --home {shlex.quote(str(home))} run "
+        f"--start {start} --end {end} "
         "(or re-execute the run in the Dagster UI)"
     )

@@ -1,6 +1,7 @@
 """The `yecai` command as users run it: demo, run (exit codes), sql."""
 
 import os
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -19,6 +20,7 @@ from pipelines.defs.automation.triggers import FAILED_RUNS_LOG, FAILED_RUNS_SENS
 from pipelines.defs.resources import YecaiResource
 from pipelines.generate import GenerateRequest, generate
 from pipelines.ingest.landing import write_control
+from pipelines.runs.summary import rerun_hint
 from pipelines.settings import Settings
 from tests.conftest import TEST_PII_KEY
 from tests.integration.test_marts import MARTS
@@ -266,3 +268,40 @@ def test_sql_is_read_only_and_cannot_reach_files(tmp_path):
     assert not outside.exists() and not (tmp_path / "out.csv").exists()
     ok = yecai(settings.home, "sql", "select x from fct_sales_margin", "--csv")
     assert ok.returncode == 0 and ok.stdout.split() == ["x", "1"]
+
+
+def test_sql_errors_raised_while_fetching_are_one_line_and_nested_values_export(tmp_path):
+    settings = Settings(home=tmp_path / "home")
+    settings.warehouse.mkdir(parents=True)
+    with duckdb.connect(str(settings.marts_db)) as con:
+        con.execute("create table t as select * from (values ('1'), ('x')) v(code)")
+    for failing in (
+        "select cast(code as integer) from t",  # fails on the second row
+        "select error('stop')",
+        "select (select code from t)",  # a scalar subquery of two rows
+    ):
+        for extra in ((), ("--csv",)):
+            result = yecai(settings.home, "sql", failing, *extra)
+            assert result.returncode == 2, (failing, extra, result.stderr)
+            assert result.stderr.startswith("query failed:"), result.stderr
+            assert "Traceback" not in result.stderr
+    nested = yecai(
+        settings.home, "sql", "select [1, 2] as l, {'a': 1} as s, map([1], ['x']) as m", "--csv"
+    )
+    assert nested.returncode == 0, nested.stderr
+    assert nested.stdout.splitlines() == ["l,s,m", "\"[1, 2]\",{'a': 1},{1=x}"]
+
+
+@pytest.mark.slow
+def test_a_home_whose_path_holds_a_quote_runs(tmp_path):
+    home = tmp_path / "o'brien's home"
+    start = date(2024, 6, 3)
+    settings = Settings(home=home)
+    generate(settings.landing, settings.truth, GenerateRequest(start=start, days=1, scale=0.02))
+    result = yecai(home, "run", "--start", start.isoformat())
+    assert result.returncode == 0, result.stderr
+    published = yecai(home, "sql", "select count(*) > 0 as loaded from fct_sales_margin", "--csv")
+    assert published.stdout.split() == ["loaded", "true"]
+    # The command yecai suggests after a failure can be pasted into a shell as it is.
+    hint = rerun_hint(home, start, start).removeprefix("To re-run once fixed: ")
+    assert shlex.split(hint)[2] == str(home)

@@ -59,3 +59,18 @@ def test_a_backfill_of_earlier_dates_joins_the_customers_later_dates_found(tmp_p
     keys = record_keys(backfilled)
     assert keys == record_keys(in_order)
     assert {found for *_, found in keys} == {1}
+
+
+def test_a_run_that_published_says_so_when_a_later_step_fails(tmp_path, monkeypatch):
+    settings = Settings(home=tmp_path / "home", start_date=START)
+    generate(settings.landing, settings.truth, GenerateRequest(start=START, days=1, scale=0.02))
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("pipelines.defs.publish.assets.write_daily_reports", disk_full)
+    outcome = run_window(settings, START, START)
+    assert outcome.exit_code == 1  # not a clean run: the nightly alert still fires
+    assert outcome.message.startswith(f"published {settings.marts_db} for {START}, but a step")
+    assert any("No space left on device" in line for line in outcome.details)
+    assert published(settings)["fct_sales_margin"]
