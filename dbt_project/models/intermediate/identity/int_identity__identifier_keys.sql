@@ -14,7 +14,6 @@
     - resolving all history at once gives the same keys as resolving it day by day, and
       re-running a window gives what running it once with the same data gives.
 #}
-{%- set rounds = 12 -%}
 
 with
 
@@ -90,7 +89,7 @@ record_groups as (
     from window_records
 ),
 
-membership as (
+membership as (  -- noqa: ST03
     select distinct
         group_id,
         node
@@ -103,7 +102,7 @@ membership as (
     where known_anchor is not null
 ),
 
-seeds as (
+seeds as (  -- noqa: ST03
     select
         identifier as node,
         cast(first_seen_date as varchar) || '|' || identifier as label
@@ -116,17 +115,18 @@ seeds as (
     where known_anchor is not null
 ),
 
-{{ connected_components('membership', 'seeds', rounds) }},
+{# sqlfluff cannot parse DuckDB's recursive CTE with USING KEY, nor see its inputs used. #}
+{{ connected_components('membership', 'seeds', var('identity_max_rounds')) }},  -- noqa: PRS
 
 resolved as (
     select
         window_identifiers.identifier,
         window_identifiers.identifier_type,
         window_identifiers.first_seen_date,
-        labels_{{ rounds }}.label as anchor,
+        components.label as anchor,
         window_identifiers.known_anchor
     from window_identifiers
-    inner join labels_{{ rounds }} on window_identifiers.identifier = labels_{{ rounds }}.node
+    inner join components on window_identifiers.identifier = components.node
 ),
 
 
