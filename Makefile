@@ -46,11 +46,11 @@ run: setup
 	$(BIN)/yecai demo
 
 test: setup browser
-	$(BIN)/pytest -m "not reliability"
+	$(BIN)/pytest -m "not reliability" --durations=15
 
 # The slow reliability runs (kill and re-run, security scan, backup): ~22 min, so apart.
 test-reliability: setup
-	$(BIN)/pytest -m reliability
+	$(BIN)/pytest -m reliability --durations=10
 
 test-fast: setup
 	$(BIN)/pytest tests/unit
