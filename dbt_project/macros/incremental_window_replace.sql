@@ -4,6 +4,9 @@
     re-run never duplicates rows and a row that disappeared upstream disappears here too.
     The model names its partition column with config(window_column=...), and with
     config(window_grain='month') replaces whole months from the window's first month.
+    A model whose run also changes rows outside the window (customers re-keyed by a merge)
+    names its key with config(replace_keys=[...]): rows of the window, and rows whose key
+    the run produced, are replaced.
     DuckDB: delete + insert in one transaction. Spark would use insert_overwrite on the
     business_date partitions (see dbt_project/README.md).
 -#}
@@ -14,8 +17,19 @@
 {% macro default__window_replace_sql(arg_dict) %}
     {%- set column = config.require('window_column') -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    delete from {{ arg_dict['target_relation'] }}
-    where {{ in_window(column, config.get('window_grain', 'day')) }};
+    {%- set keys = config.get('replace_keys', []) -%}
+    delete from {{ arg_dict['target_relation'] }} as target
+    where
+        {{ in_window('target.' ~ column, config.get('window_grain', 'day')) }}
+        {%- if keys %}
+        or exists (
+            select 1 from {{ arg_dict['temp_relation'] }} as batch
+            where
+                {%- for key in keys %}
+                batch.{{ key }} = target.{{ key }}{{ " and" if not loop.last }}
+                {%- endfor %}
+        )
+        {%- endif %};
 
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}

@@ -292,7 +292,7 @@ def test_sql_errors_raised_while_fetching_are_one_line_and_nested_values_export(
     assert nested.stdout.splitlines() == ["l,s,m", "\"[1, 2]\",{'a': 1},{1=x}"]
 
 
-@pytest.mark.slow
+@pytest.mark.reliability  # a whole run
 def test_a_home_whose_path_holds_a_quote_runs(tmp_path):
     home = tmp_path / "o'brien's home"
     start = date(2024, 6, 3)

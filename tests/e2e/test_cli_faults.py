@@ -14,6 +14,7 @@ from tests.e2e.test_cli import YECAI, yecai, yecai_env
 from tests.unit.test_writer import HOLD
 
 
+@pytest.mark.reliability  # a whole run
 def test_a_run_that_waits_for_another_says_so_on_the_terminal(tmp_path):
     settings = Settings(home=tmp_path / "home")
     settings.warehouse.mkdir(parents=True)
@@ -40,6 +41,7 @@ def test_a_run_that_waits_for_another_says_so_on_the_terminal(tmp_path):
     assert "Traceback" not in first_line + rest
 
 
+@pytest.mark.reliability  # two whole runs
 def test_two_runs_of_the_same_second_write_their_own_logs(tmp_path):
     home = tmp_path / "home"
     runs = [

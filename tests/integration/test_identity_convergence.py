@@ -130,6 +130,7 @@ def test_a_chain_of_1000_records_in_one_day_is_one_customer_with_a_stable_key(id
     assert identity.merges() == []
 
 
+@pytest.mark.reliability  # 30 dbt runs
 def test_a_chain_delivered_one_link_a_day_merges_into_the_first_customer(identity):
     """Days 1-15 bring every other link (15 separate people), days 16-30 the links between
     them: each day merges the next person into the first, and logs it."""

@@ -12,7 +12,8 @@ from pipelines.generate import GenerateRequest, generate
 from pipelines.orchestrate import run_window
 from pipelines.settings import Settings
 
-pytestmark = pytest.mark.slow
+# Whole runs, several per test: with the reliability suite (make test-reliability).
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 START, END = date(2024, 3, 1), date(2024, 3, 6)
 
 
