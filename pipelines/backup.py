@@ -168,16 +168,10 @@ def restore(settings: Settings, snapshot: Path) -> Path:
     return aside
 
 
-def check_gates(settings: Settings) -> tuple[int, list[str]]:
-    """Run every gate suite over everything in build.duckdb, as a run's gates do; returns
-    how many suites ran and the error gates that failed (with their failed expectations)."""
-    from pipelines.gates.config import load_gate_config
-    from pipelines.gates.run import failed_error_gates, run_gates
+def check_gates(settings: Settings):
+    """The audit (every gate suite over everything) on the restored warehouse, recorded in
+    its gate history: an :class:`~pipelines.gates.audit.AuditOutcome`."""
+    from pipelines.gates.audit import audit_home, audit_run_id
     from pipelines.gates.window import Window
-    from pipelines.transform.dbt_project import prepare_manifest
 
-    settings.export_env()  # dbt reads the home while it parses
-    prepare_manifest()
-    config = load_gate_config()
-    gate_run = run_gates(settings, Window.everything(), config, run_name=f"check-{_stamp()}")
-    return len(gate_run.suites), failed_error_gates(config, gate_run)
+    return audit_home(settings, Window.everything(), audit_run_id("restore-check"), _note)

@@ -1,4 +1,4 @@
-"""The ``yecai`` command: generate, run, demo, sql, ui, backup, restore."""
+"""The ``yecai`` command: generate, run, demo, sql, audit, ui, backup, restore."""
 
 from __future__ import annotations
 
@@ -61,6 +61,13 @@ def parser() -> argparse.ArgumentParser:
     sql.add_argument("--csv", action="store_true", help="write CSV to stdout")
     sql.add_argument("--max-rows", type=int, default=40)
     sql.set_defaults(handler="sql:cmd_sql")
+
+    audit = commands.add_parser(
+        "audit", help="every gate suite over the whole warehouse (or a range), into gate history"
+    )
+    audit.add_argument("--start", type=parse_date, help="first business date (default: all)")
+    audit.add_argument("--end", type=parse_date, help="last business date (default: --start)")
+    audit.set_defaults(handler="audit:cmd_audit")
 
     backup = commands.add_parser(
         "backup", help="snapshot build.duckdb, marts.duckdb and the lake (consistent, verified)"

@@ -30,9 +30,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
     print(f"restored {args.snapshot} into {settings.home}; what it replaced is in {aside}")
     if args.no_check:
         return 0
-    suites, failed = check_gates(settings)
-    if failed:
-        print("error gates failed on the restored warehouse:", *failed, sep="\n  ")
+    audit = check_gates(settings)
+    if not audit.passed:
+        print("error gates failed on the restored warehouse:", *audit.failed, sep="\n  ")
         return 1
-    print(f"gates: all {suites} suites run, every error gate passed")
+    print(f"gates: all {audit.suites} suites run, every error gate passed")
     return 0

@@ -6,6 +6,7 @@ import dagster as dg
 
 from pipelines.defs.automation.jobs import automation_definitions
 from pipelines.defs.automation.partitions import daily_partitions
+from pipelines.defs.gates.audit import audit_definitions
 from pipelines.defs.gates.checks import gates_definitions
 from pipelines.defs.ingest.assets import ingest_definitions
 from pipelines.defs.publish.assets import publish_definitions
@@ -20,6 +21,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         ingest_definitions(partitions),
         transform_definitions(partitions),
         gates_definitions(),
+        audit_definitions(),
         publish_definitions(partitions),
         automation_definitions(),
         dg.Definitions(

@@ -1,5 +1,8 @@
 """The marts gate, read from the dbt project itself: the keys of each mart's unique tests,
-its expression tests, and every DECIMAL money column its contract says is not null."""
+its expression tests, and every DECIMAL money column its contract says is not null.
+
+A run's gate reads the rows the run changed (:mod:`.scope`); a key of those rows must
+still be unique across the whole mart, so uniqueness looks up every row holding it."""
 
 from __future__ import annotations
 
@@ -7,8 +10,10 @@ from dataclasses import dataclass
 
 import great_expectations as gx
 
+from pipelines.gates.scope import ChangedRows, changed_rows
 from pipelines.gates.sql import render
 from pipelines.gates.suite import Expectation, GateSuite, mart_suite, unexpected
+from pipelines.gates.window import Window
 from pipelines.transform.manifest import Manifest
 
 MARTS_SCHEMA = "marts"
@@ -22,6 +27,11 @@ class MartSpec:
     expressions: tuple[str, ...]
     money: tuple[str, ...]
     text_columns: tuple[str, ...]
+    changed: ChangedRows | None = None  # None: a run may change any row
+
+    def changed_rows(self, window: Window) -> str | None:
+        """The condition selecting the rows a run of ``window`` changed (None: all)."""
+        return self.changed.condition(window) if self.changed else None
 
 
 def _spec(node: dict, manifest: Manifest) -> MartSpec:
@@ -49,6 +59,7 @@ def _spec(node: dict, manifest: Manifest) -> MartSpec:
         text_columns=tuple(
             c for c, spec in columns.items() if (spec.get("data_type") or "").lower() == "varchar"
         ),
+        changed=changed_rows(node, manifest),
     )
 
 
@@ -57,12 +68,10 @@ def mart_specs(manifest: Manifest) -> list[MartSpec]:
     return [_spec(node, manifest) for node in manifest.models(MARTS_SCHEMA)]
 
 
-def marts_suite(spec: MartSpec, manifest: Manifest) -> GateSuite:
+def marts_suite(spec: MartSpec, manifest: Manifest, window: Window) -> GateSuite:
     expectations: list[Expectation] = [
-        Expectation(
-            gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(key))
-            if len(key) > 1
-            else gx.expectations.ExpectColumnValuesToBeUnique(column=key[0]),
+        unexpected(
+            render("marts/key_unique.sql", manifest, key=", ".join(key), relation=spec.relation),
             f"one row per ({', '.join(key)})",
         )
         for key in spec.keys
@@ -77,4 +86,11 @@ def marts_suite(spec: MartSpec, manifest: Manifest) -> GateSuite:
         )
         for e in spec.expressions
     ]
-    return mart_suite("gate_marts", spec.name, spec.relation, f"marts_{spec.name}", *expectations)
+    return mart_suite(
+        "gate_marts",
+        spec.name,
+        spec.relation,
+        f"marts_{spec.name}",
+        *expectations,
+        where=spec.changed_rows(window),
+    )

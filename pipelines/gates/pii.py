@@ -1,11 +1,13 @@
 """The PII gate: no text column of a mart holds a value shaped like a phone, an e-mail or
-an ID number (masked columns included: a mask never leaves 11 digits in a row)."""
+an ID number (masked columns included: a mask never leaves 11 digits in a row). A run reads
+the rows it changed (:mod:`.scope`): rows it did not change were judged when published."""
 
 from __future__ import annotations
 
 from pipelines.gates.marts import MartSpec
 from pipelines.gates.sql import render
 from pipelines.gates.suite import GateSuite, mart_suite, unexpected
+from pipelines.gates.window import Window
 from pipelines.pii import SEPARATORS, SHAPES, TOKEN_SHAPES
 from pipelines.transform.manifest import Manifest
 
@@ -26,9 +28,16 @@ def _shape_query(spec: MartSpec, manifest: Manifest, shape: str) -> str:
     return "\nunion all\n".join(columns) or render("pii/no_text_columns.sql", manifest)
 
 
-def pii_suite(spec: MartSpec, manifest: Manifest) -> GateSuite:
+def pii_suite(spec: MartSpec, manifest: Manifest, window: Window) -> GateSuite:
     expectations = [
         unexpected(_shape_query(spec, manifest, shape), f"no {kind} in any text column")
         for kind, shape in SHAPES.items()
     ]
-    return mart_suite("gate_pii", spec.name, spec.relation, f"pii_{spec.name}", *expectations)
+    return mart_suite(
+        "gate_pii",
+        spec.name,
+        spec.relation,
+        f"pii_{spec.name}",
+        *expectations,
+        where=spec.changed_rows(window),
+    )

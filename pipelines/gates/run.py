@@ -95,10 +95,20 @@ def record_history(
     )
 
 
-def failed_error_gates(config: GateConfig, gate_run: GateRun) -> list[str]:
-    """A line for each suite that failed an error gate: the gate, asset and expectations."""
+def _failed_suites(config: GateConfig, gate_run: GateRun, severity: str) -> list[str]:
+    """A line for each suite that failed with ``severity``: gate, asset and expectations."""
     return [
         f"{s.gate} on {'/'.join(s.asset)}: " + ", ".join(o.label for o in outcome.failed)
         for s, outcome in zip(gate_run.suites, gate_run.outcomes, strict=True)
-        if not outcome.passed and verdict(config, s.gate, outcome) == ERROR
+        if not outcome.passed and verdict(config, s.gate, outcome) == severity
     ]
+
+
+def failed_error_gates(config: GateConfig, gate_run: GateRun) -> list[str]:
+    """A line for each suite that failed an error gate: the gate, asset and expectations."""
+    return _failed_suites(config, gate_run, ERROR)
+
+
+def warned_gates(config: GateConfig, gate_run: GateRun) -> list[str]:
+    """A line for each suite that failed as a warning (publication goes on)."""
+    return _failed_suites(config, gate_run, WARN)

@@ -44,9 +44,14 @@ def unexpected(query: str, label: str, *, warn_only: bool = False) -> Expectatio
 
 
 def mart_suite(
-    gate: str, mart: str, relation: str, suite_name: str, *expectations: Expectation
+    gate: str,
+    mart: str,
+    relation: str,
+    suite_name: str,
+    *expectations: Expectation,
+    where: str | None = None,
 ) -> GateSuite:
-    """A suite whose batch is one mart (its queries read it as {batch})."""
-    return GateSuite(
-        gate, ("marts", mart), Suite(suite_name, f"select * from {relation}", expectations)
-    )
+    """A suite whose batch is one mart (its queries read it as {batch}), or the rows of it
+    ``where`` selects (the rows a run changed: :mod:`pipelines.gates.scope`)."""
+    batch = f"select * from {relation}" + (f" where {where}" if where else "")
+    return GateSuite(gate, ("marts", mart), Suite(suite_name, batch, expectations))

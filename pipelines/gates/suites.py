@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines.contracts import load_contracts
-from pipelines.gates.completeness import completeness_suite
+from pipelines.gates.completeness import MART, completeness_suite
 from pipelines.gates.compliance import compliance_suites
 from pipelines.gates.config import GateConfig
 from pipelines.gates.delivery import delivery_suite
@@ -25,9 +25,9 @@ def all_suites(window: Window, config: GateConfig, manifest_path: Path) -> list[
     return [
         *(raw_suite(contract, window, manifest) for contract in contracts),
         *(delivery_suite(contract.source, window, config, manifest) for contract in contracts),
-        *(pii_suite(spec, manifest) for spec in specs),
-        *(marts_suite(spec, manifest) for spec in specs),
-        completeness_suite(window, manifest),
+        *(pii_suite(spec, manifest, window) for spec in specs),
+        *(marts_suite(spec, manifest, window) for spec in specs),
+        completeness_suite(window, manifest, next(s for s in specs if s.name == MART)),
         reconciliation_suite(window, config, manifest),
         *compliance_suites(window, manifest),
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 EVERYTHING = (date(1900, 1, 1), date(2999, 12, 31))
 
@@ -20,6 +20,12 @@ class Window:
     @property
     def is_everything(self) -> bool:
         return (self.start, self.end) == EVERYTHING
+
+    def whole_months(self) -> Window:
+        """The whole months the window touches, first day to last."""
+        first = self.start.replace(day=1)
+        following = (self.end.replace(day=1) + timedelta(days=32)).replace(day=1)
+        return Window(first, following - timedelta(days=1))
 
     def sql(self, column: str) -> str:
         """A SQL condition: ``column`` within the window (inclusive)."""

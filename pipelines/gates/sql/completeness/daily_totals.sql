@@ -1,4 +1,4 @@
--- Business dates whose line count or gross sales differ between staging and the mart.
+-- Business dates of the window whose line count or gross sales differ between staging and the mart.
 with
 
 marts_lines as (
@@ -13,6 +13,7 @@ staged as (
             case when line_type = 'RETURN' then -1 else 1 end * quantity * unit_price
         ) as gross_sales
     from {{ ref('stg_sales__order_lines') }}
+    where {{ window.sql('business_date') }}
     group by business_date
 ),
 

@@ -1,4 +1,4 @@
--- Loaded sale lines missing from the margin mart.
+-- Loaded sale lines of the window missing from the margin mart.
 with
 
 marts_lines as (
@@ -12,10 +12,12 @@ select
     staged.order_id,
     staged.line_no
 from {{ ref('stg_sales__order_lines') }} as staged
-where not exists (
-    select 1 as reached
-    from marts_lines
-    where
-        marts_lines.order_id = staged.order_id
-        and marts_lines.line_no = staged.line_no
-)
+where
+    {{ window.sql('staged.business_date') }}
+    and not exists (
+        select 1 as reached
+        from marts_lines
+        where
+            marts_lines.order_id = staged.order_id
+            and marts_lines.line_no = staged.line_no
+    )

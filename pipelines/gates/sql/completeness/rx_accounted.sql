@@ -1,5 +1,6 @@
 -- Prescription-drug sale lines of the window neither proven compliant nor listed as a
--- violation. "Compliant" is recomputed here, apart from the mart that lists violations.
+-- violation. "Compliant" is recomputed here, apart from the mart that lists violations;
+-- units dispensed count every earlier line of the prescription, in or before the window.
 with
 
 marts_lines as (
@@ -30,7 +31,7 @@ dispensed as (
             order by order_ts, order_id, line_no
             rows between unbounded preceding and current row
         ) as units
-    from marts_lines
+    from {{ ref('fct_sales_margin') }}
     where
         line_type = 'SALE'
         and prescription_id in (select lines.prescription_id from lines)

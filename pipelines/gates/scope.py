@@ -1,0 +1,55 @@
+"""Which rows of a mart a run can have changed: what a nightly gate reads.
+
+A gate judges what the run changed. Which rows that is follows from how dbt builds the
+mart, read from the manifest (one place for the fact):
+
+- an incremental model with the ``window_replace`` strategy rewrites the rows whose
+  window column lies in the run's window (whole months for ``window_grain: month``),
+  unless it names ``replace_keys`` (rows of any date);
+- a view over a single model changes where that model changes, if it shows the column;
+- anything else (a table rebuilt whole, an incremental model replaced by key) may change
+  any row, so every row is read.
+
+Rows of earlier dates that a run touches outside its window change only in build-made
+keys (a merge re-keys ``customer_key``, a hash: no personal data, no money); they were
+judged when they were published, and ``yecai audit`` reads every row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pipelines.gates.window import Window
+from pipelines.transform.manifest import Manifest
+
+WINDOW_REPLACE = "window_replace"
+
+
+@dataclass(frozen=True)
+class ChangedRows:
+    """The rows a run of a window rewrites: ``column`` within the window (by month)."""
+
+    column: str
+    by_month: bool
+
+    def condition(self, window: Window) -> str | None:
+        if window.is_everything:
+            return None
+        return (window.whole_months() if self.by_month else window).sql(self.column)
+
+
+def changed_rows(node: dict[str, Any], manifest: Manifest) -> ChangedRows | None:
+    """How a run's changes to the model are bounded, or None: any row may change."""
+    config = node["config"]
+    if config.get("materialized") == "incremental":
+        if config.get("incremental_strategy") != WINDOW_REPLACE or config.get("replace_keys"):
+            return None
+        return ChangedRows(config["window_column"], config.get("window_grain") == "month")
+    if config.get("materialized") == "view":
+        upstream = [n for n in node["depends_on"]["nodes"] if n.startswith("model.")]
+        if len(upstream) == 1:
+            bound = changed_rows(manifest.nodes[upstream[0]], manifest)
+            if bound is not None and bound.column in node["columns"]:
+                return bound
+    return None
