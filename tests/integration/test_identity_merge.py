@@ -25,13 +25,11 @@ def _order(order_id: str, day: date, **contact) -> dict:
     return sale(order_id=order_id, order_ts=f"{day}T10:00:00+08:00", **{**NO_CONTACT, **contact})
 
 
-def _deliver_day(settings: Settings, day: date, orders: list[dict]) -> None:
-    """A whole business date, so every gate has what it needs: the orders, finance's
-    postings of them (as finance posts them; no stock on hand, so no cost), no stock, no
-    consultations."""
-    deliver(settings, "pos.csv", csv_bytes(orders), day=day)
+def postings(orders: list[dict], day: date, journal_prefix: str = "JE") -> bytes:
+    """Finance's postings of the orders (as finance posts them; no cost: no stock), as a
+    ledger CSV."""
     ledger_columns = list(load_contract("ledger").column_names)
-    postings = []
+    lines_posted = []
     for number, order in enumerate(orders, start=1):
         gross = Decimal(order["quantity"]) * Decimal(order["unit_price"])
         redeemed = Decimal(order["points_redeemed"]) / 100
@@ -45,9 +43,9 @@ def _deliver_day(settings: Settings, day: date, orders: list[dict]) -> None:
             ("6001", earned, 0),
             ("2203", 0, earned),
         ]
-        postings += [
+        lines_posted += [
             {
-                "journal_id": f"JE{day:%Y%m%d}{number:07d}",
+                "journal_id": f"{journal_prefix}{day:%Y%m%d}{number:07d}",
                 "line_no": line_no,
                 "posting_date": day.isoformat(),
                 "account_code": account,
@@ -61,7 +59,14 @@ def _deliver_day(settings: Settings, day: date, orders: list[dict]) -> None:
             }
             for line_no, (account, debit, credit) in enumerate(lines, start=1)
         ]
-    deliver(settings, "gl.csv", csv_bytes(postings, ledger_columns), source="ledger", day=day)
+    return csv_bytes(lines_posted, ledger_columns)
+
+
+def _deliver_day(settings: Settings, day: date, orders: list[dict]) -> None:
+    """A whole business date, so every gate has what it needs: the orders, finance's
+    postings of them, no stock, no consultations."""
+    deliver(settings, "pos.csv", csv_bytes(orders), day=day)
+    deliver(settings, "gl.csv", postings(orders, day), source="ledger", day=day)
     for source in ("inventory", "consultations"):
         header = csv_bytes([], list(load_contract(source).column_names))
         deliver(settings, f"{source}.csv", header, source=source, day=day)
