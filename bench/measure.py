@@ -47,6 +47,9 @@ CASES = {
     "month": Case("month", "30 days, scale 1", 30, 1.0, nightly=True),
     "year": Case("year", "365 days, scale 1", 365, 1.0, nightly=True, floor=True, pandas=True),
     "large": Case("large", "365 days, scale 6", 365, 6.0, floor=True),
+    # A nightly after years of history against one after a month, at one scale.
+    "month_half": Case("month_half", "30 days, scale 0.5", 30, 0.5, nightly=True),
+    "years": Case("years", "3 years, scale 0.5", 1096, 0.5, nightly=True),
 }
 
 

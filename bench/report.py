@@ -21,7 +21,10 @@ TARGETS = {
     "ingest_rows_per_core": 1_000_000,
     "gates_ratio": 2.0,  # gates / their plain SQL count queries
     "peak_gb": 4.0,
+    "nightly_peak_growth_gb": 0.5,  # nightly at years of history: peak <= at 30 days + this
 }
+# (history, baseline): a nightly after long history against one after 30 days, same scale.
+NIGHTLY_PAIRS = (("year", "month"), ("years", "month_half"))
 
 
 def machine() -> str:
@@ -132,13 +135,27 @@ def verdicts(results: list[Result]) -> list[str]:
             year.run.seconds <= limit,
             f"365-day backfill {_s(year.run.seconds)} ≤ 2 × floor {_s(floor)} + 30 s = {_s(limit)}",
         )
-    if (year := by.get("year")) and (month := by.get("month")) and year.nightly and month.nightly:
-        ratio = year.nightly.seconds / month.nightly.seconds
+    for long_key, short_key in NIGHTLY_PAIRS:
+        long, short = by.get(long_key), by.get(short_key)
+        if not (long and short and long.nightly and short.nightly):
+            continue
+        ratio = long.nightly.seconds / short.nightly.seconds
+        phases = ", ".join(
+            f"{phase} {long.nightly.phases[phase] / short.nightly.phases[phase]:.2f}"
+            for phase in long.nightly.phases
+            if short.nightly.phases.get(phase)
+        )
         say(
             ratio <= TARGETS["incremental_ratio"],
-            f"one nightly partition with 365 days of history {_s(year.nightly.seconds)} ÷ with "
-            f"30 days {_s(month.nightly.seconds)} = {ratio:.2f} (≤ 1.3); dbt alone "
-            f"{year.nightly.phases['dbt'] / month.nightly.phases['dbt']:.2f}",
+            f"one nightly partition after {long.case.name} {_s(long.nightly.seconds)} ÷ after "
+            f"{short.case.name} {_s(short.nightly.seconds)} = {ratio:.2f} (≤ 1.3); by phase: "
+            f"{phases}",
+        )
+        growth = (long.nightly.peak_mb - short.nightly.peak_mb) / 1024
+        say(
+            growth <= TARGETS["nightly_peak_growth_gb"],
+            f"nightly peak memory after {long.case.name} {_gb(long.nightly.peak_mb)} vs after "
+            f"{short.case.name} {_gb(short.nightly.peak_mb)} (≤ +0.5 GB)",
         )
     cores = os.cpu_count() or 1
     for r in results:

@@ -1,4 +1,4 @@
-"""The ``yecai`` command: generate, run, demo, sql, audit, ui, backup, restore."""
+"""The ``yecai`` command: generate, run, demo, sql, audit, report, ui, backup, restore."""
 
 from __future__ import annotations
 
@@ -68,6 +68,13 @@ def parser() -> argparse.ArgumentParser:
     audit.add_argument("--start", type=parse_date, help="first business date (default: all)")
     audit.add_argument("--end", type=parse_date, help="last business date (default: --start)")
     audit.set_defaults(handler="audit:cmd_audit")
+
+    report = commands.add_parser(
+        "report", help="write the daily reports of published dates (a run writes its last 31)"
+    )
+    report.add_argument("--start", type=parse_date, required=True, help="first business date")
+    report.add_argument("--end", type=parse_date, help="last business date (default: --start)")
+    report.set_defaults(handler="report:cmd_report")
 
     backup = commands.add_parser(
         "backup", help="snapshot build.duckdb, marts.duckdb and the lake (consistent, verified)"

@@ -285,6 +285,17 @@ def _marketing(con: duckdb.DuckDBPyConnection, day: date) -> Section:
     return Section("Marketing (营销费用)", chart + table)
 
 
+# A run writes the reports of its window's last month: what someone opens the morning after.
+# A backfill of years would otherwise spend minutes on pages nobody reads; any other date is
+# written on demand (`yecai report`).
+REPORT_DAYS_PER_RUN = 31
+
+
+def days_to_report(days: list[date]) -> list[date]:
+    """The dates of a run's window whose daily report the run writes."""
+    return sorted(days)[-REPORT_DAYS_PER_RUN:]
+
+
 def write_daily_reports(
     marts_db: Path, reports: Path, days: list[date], gate_summary: str = ""
 ) -> list[Path]:

@@ -1,6 +1,7 @@
 """The daily business-finance report, rendered by Debian's chromium headless: it shows
 something, and every figure on the page is the marts' figure."""
 
+import shutil
 from datetime import timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -9,8 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.publish.report import REPORT_DAYS_PER_RUN, days_to_report
 from tests.conftest import GENERATED, LAST_DAY
 from tests.e2e.browser import ARTIFACTS, chromium, is_not_blank
+from tests.e2e.test_cli import yecai
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -37,6 +40,25 @@ def test_a_run_writes_the_report_of_every_day_it_published(pipeline_home):
     days = [GENERATED.start + timedelta(days=i) for i in range(GENERATED.days)]
     written = sorted(p.name for p in (pipeline_home.reports / "daily").iterdir())
     assert written == [f"{day}.html" for day in days]
+
+
+def test_a_long_backfill_writes_its_last_month_and_the_rest_on_demand(pipeline_home, tmp_path):
+    years = [GENERATED.start + timedelta(days=i) for i in range(2_400)]
+    assert days_to_report(years) == years[-REPORT_DAYS_PER_RUN:]
+    assert days_to_report(years[:12]) == years[:12]
+    # An earlier date someone wants to read: `yecai report` writes it from the published file.
+    home = tmp_path / "home"
+    shutil.copytree(pipeline_home.home, home)
+    daily = home / "reports" / "daily"
+    for page in daily.iterdir():
+        page.unlink()
+    second = GENERATED.start + timedelta(days=1)
+    done = yecai(home, "report", "--start", str(GENERATED.start), "--end", str(second))
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in daily.iterdir()) == [f"{GENERATED.start}.html", f"{second}.html"]
+    assert "业财日报" in (daily / f"{second}.html").read_text(encoding="utf-8")
+    nothing = yecai(tmp_path / "empty", "report", "--start", str(second))
+    assert nothing.returncode == 2 and "nothing published" in nothing.stderr
 
 
 def test_the_report_renders_in_a_real_browser(report, tmp_path):

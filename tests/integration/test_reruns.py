@@ -3,7 +3,7 @@ failed (a source missing) and its re-run once the file arrived publish exactly w
 clean run publishes."""
 
 import shutil
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import pytest
@@ -75,3 +75,31 @@ def test_a_run_that_published_says_so_when_a_later_step_fails(tmp_path, monkeypa
     assert outcome.message.startswith(f"published {settings.marts_db} for {START}, but a step")
     assert any("No space left on device" in line for line in outcome.details)
     assert published(settings)["fct_sales_margin"]
+
+
+def test_a_night_after_a_failed_night_judges_the_failed_dates_too(tmp_path, dbt_manifest):
+    """Day 3 fails a gate (a source missing); day 4's run must not publish day 3's rows
+    unjudged: its gates cover day 3 too, so it fails as well and the marts stay as they
+    were. Once day 3's file arrives, its run publishes days 3 and 4."""
+    settings = Settings(home=tmp_path / "home", start_date=START)
+    generate(settings.landing, settings.truth, GenerateRequest(start=START, days=4, scale=0.05))
+    day3, day4 = date(2024, 3, 3), date(2024, 3, 4)
+    assert run_window(settings, START, date(2024, 3, 2)).exit_code == 0
+    published_before = settings.marts_db.read_bytes()
+    late = settings.landing / "consultations" / day3.isoformat()
+    held = tmp_path / "held"
+    late.rename(held)
+    assert run_window(settings, day3, day3).exit_code == 1
+
+    night = run_window(settings, day4, day4)
+    assert night.exit_code == 1
+    assert "every business date delivered" in "\n".join(night.details)
+    assert settings.marts_db.read_bytes() == published_before
+
+    held.rename(late)
+    assert run_window(settings, day3, day3).exit_code == 0
+    with duckdb.connect(str(settings.marts_db), read_only=True) as con:
+        dates = con.execute("select distinct business_date from fct_sales_margin").fetchall()
+    assert {d for (d,) in dates} == {START + timedelta(days=i) for i in range(4)}
+    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+        assert con.execute("select count(*) from audit.unpublished_windows").fetchone() == (0,)

@@ -13,6 +13,7 @@ from pipelines.gates import run as gates
 from pipelines.gates.config import GateConfig, load_gate_config
 from pipelines.gates.validate import SuiteOutcome
 from pipelines.gates.window import Window
+from pipelines.publish.pending import gated_window
 from pipelines.runs.tags import tagged_window
 
 SEVERITY = {gates.ERROR: dg.AssetCheckSeverity.ERROR, gates.WARN: dg.AssetCheckSeverity.WARN}
@@ -84,7 +85,8 @@ def gates_definitions() -> dg.Definitions:
         build_db_lock: BuildDbLock,  # noqa: ARG001 - held for the run
     ):
         settings = yecai.settings()
-        window = checked_window(context)
+        # Its own window, and every earlier one built and never published.
+        window = gated_window(settings.build_db, checked_window(context))
         with retry_if_transient(context):
             gate_run = gates.run_gates(settings, window, config, context.run.run_id)
             crash_point("gates.validated")

@@ -7,7 +7,8 @@ from pipelines.defs.gates.checks import required_gates
 from pipelines.defs.resources import BuildDbLock, YecaiResource
 from pipelines.defs.retry import retry_if_transient
 from pipelines.publish.marts_file import publish
-from pipelines.publish.report import write_daily_reports
+from pipelines.publish.pending import clear_published
+from pipelines.publish.report import days_to_report, write_daily_reports
 from pipelines.runs.summary import PUBLISHED_MARTS
 
 DAILY_REPORT = dg.AssetKey(["reports", "daily"])
@@ -75,6 +76,7 @@ def publish_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions:
         settings = yecai.settings()
         with retry_if_transient(context):
             publication = publish(settings.build_db, settings.marts_db)
+            clear_published(settings.build_db)
         if publication.stale_wal_removed:
             context.log.warning(
                 f"removed {settings.marts_db.name}.wal, left by a session that opened the "
@@ -95,13 +97,16 @@ def publish_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions:
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"html"},
-        description="reports/daily/<date>.html for each day published: the business-finance "
-        "daily report (业财日报).",
+        description="reports/daily/<date>.html for the last 31 days published: the "
+        "business-finance daily report (业财日报); `yecai report` writes any other date.",
     )
     def daily_report(context: dg.AssetExecutionContext, yecai: YecaiResource):
         settings = yecai.settings()
         paths = write_daily_reports(
-            settings.marts_db, settings.reports, window_days(context), gate_summary(context)
+            settings.marts_db,
+            settings.reports,
+            days_to_report(window_days(context)),
+            gate_summary(context),
         )
         return dg.MaterializeResult(
             metadata={

@@ -16,6 +16,8 @@ from pipelines.crash_points import crash_point
 from pipelines.defs.automation.partitions import window_days
 from pipelines.defs.resources import BuildDbLock, YecaiResource
 from pipelines.defs.retry import retry_if_transient
+from pipelines.gates.window import Window
+from pipelines.publish.pending import record_built
 from pipelines.settings import DBT_PROJECT_DIR
 from pipelines.transform.dbt_project import (
     MANIFEST_PATH,
@@ -73,7 +75,10 @@ def transform_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions
     ):
         window = dbt_vars(context)
         context.log.info(f"dbt build for {window['start_date']} .. {window['end_date']}")
-        targets = yecai.settings().dbt_target
+        settings = yecai.settings()
+        days = window_days(context)
+        record_built(settings.build_db, context.run.run_id, Window(days[0], days[-1]))
+        targets = settings.dbt_target
         # dbt unit tests are the test suite's (tests/integration/test_dbt.py), not the run's:
         # they check the SQL, not the data, and need relations the first run creates.
         with retry_if_transient(context):

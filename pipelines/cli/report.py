@@ -1,0 +1,33 @@
+"""``yecai report``: daily reports of any published dates, on demand."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import timedelta
+
+from pipelines.cli.common import EXIT_USAGE, settings_of
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pipelines.publish.report import write_daily_reports
+
+    settings = settings_of(args)
+    end = args.end or args.start
+    if end < args.start:
+        print("yecai report: --end is before --start", file=sys.stderr)
+        return EXIT_USAGE
+    if not settings.marts_db.exists():
+        print(
+            f"yecai report: nothing published in {settings.home} yet ({settings.marts_db} "
+            "does not exist): run `yecai run` first, or check --home",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    days = [args.start + timedelta(days=i) for i in range((end - args.start).days + 1)]
+    paths = write_daily_reports(settings.marts_db, settings.reports, days)
+    print(
+        f"wrote {len(paths)} daily report(s): {paths[0]}"
+        + (f" .. {paths[-1]}" if len(paths) > 1 else "")
+    )
+    return 0
