@@ -25,7 +25,9 @@ from pipelines.settings import REPO_ROOT
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="yecai benchmarks → BENCHMARKS.md")
-    parser.add_argument("--cases", default="day,month,year,large,month_half,years", help=f"of {', '.join(CASES)}")
+    parser.add_argument(
+        "--cases", default="day,month,year,large,month_half,years", help=f"of {', '.join(CASES)}"
+    )
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "BENCHMARKS.md")
     args = parser.parse_args()
     results = []

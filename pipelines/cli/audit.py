@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipelines.cli.common import EXIT_USAGE, settings_of
+from pipelines.cli.common import EXIT_USAGE, not_there_yet, settings_of
 
 
 def _note(message: str) -> None:
@@ -18,12 +18,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     settings = settings_of(args)
     if not settings.build_db.exists():
-        print(
-            f"yecai audit: nothing to audit in {settings.home}: {settings.build_db} does not "
-            "exist yet (run `yecai run` first, or check --home)",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+        return not_there_yet("audit", settings.home, settings.build_db)
     if args.end and not args.start:
         print("yecai audit: --end needs --start", file=sys.stderr)
         return EXIT_USAGE

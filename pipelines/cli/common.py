@@ -23,6 +23,16 @@ def settings_of(args: argparse.Namespace) -> Settings:
     return Settings.from_env(home=args.home, start_date=args.start_date)
 
 
+def not_there_yet(command: str, home, path) -> int:
+    """A command that reads what runs write, in a home where no run wrote it: say so."""
+    print(
+        f"yecai {command}: nothing in {home} yet ({path} does not exist): run `yecai run` "
+        "first, or check --home",
+        file=sys.stderr,
+    )
+    return EXIT_USAGE
+
+
 def report(outcome) -> int:
     """Print a run's outcome (stdout when it published, else stderr); its exit code."""
     stream = sys.stdout if outcome.exit_code == 0 else sys.stderr

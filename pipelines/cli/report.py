@@ -6,7 +6,7 @@ import argparse
 import sys
 from datetime import timedelta
 
-from pipelines.cli.common import EXIT_USAGE, settings_of
+from pipelines.cli.common import EXIT_USAGE, not_there_yet, settings_of
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -18,12 +18,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print("yecai report: --end is before --start", file=sys.stderr)
         return EXIT_USAGE
     if not settings.marts_db.exists():
-        print(
-            f"yecai report: nothing published in {settings.home} yet ({settings.marts_db} "
-            "does not exist): run `yecai run` first, or check --home",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+        return not_there_yet("report", settings.home, settings.marts_db)
     days = [args.start + timedelta(days=i) for i in range((end - args.start).days + 1)]
     paths = write_daily_reports(settings.marts_db, settings.reports, days)
     print(

@@ -58,7 +58,7 @@ def test_a_long_backfill_writes_its_last_month_and_the_rest_on_demand(pipeline_h
     assert sorted(p.name for p in daily.iterdir()) == [f"{GENERATED.start}.html", f"{second}.html"]
     assert "业财日报" in (daily / f"{second}.html").read_text(encoding="utf-8")
     nothing = yecai(tmp_path / "empty", "report", "--start", str(second))
-    assert nothing.returncode == 2 and "nothing published" in nothing.stderr
+    assert nothing.returncode == 2 and "nothing in" in nothing.stderr
 
 
 def test_the_report_renders_in_a_real_browser(report, tmp_path):
