@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pipelines.gates.marts import MartSpec
 from pipelines.gates.sql import render
-from pipelines.gates.suite import GateSuite, mart_suite, unexpected
+from pipelines.gates.suite import GateSuite, unexpected
 from pipelines.gates.window import Window
 from pipelines.transform.manifest import Manifest
 
@@ -15,11 +15,10 @@ MART = "fct_sales_margin"
 
 def completeness_suite(window: Window, manifest: Manifest, spec: MartSpec) -> GateSuite:
     """``spec``: fct_sales_margin's, whose changed rows are the batch."""
-    return mart_suite(
+    return spec.suite(
         "gate_completeness",
-        MART,
-        spec.relation,
         "completeness",
+        window,
         unexpected(
             render("completeness/lines_reach_mart.sql", manifest, window=window),
             "every loaded sale line reaches fct_sales_margin",
@@ -32,5 +31,4 @@ def completeness_suite(window: Window, manifest: Manifest, spec: MartSpec) -> Ga
             render("completeness/rx_accounted.sql", manifest, window=window),
             "every prescription-drug line is compliant or listed as a violation",
         ),
-        where=spec.changed_rows(window),
     )

@@ -33,6 +33,20 @@ class MartSpec:
         """The condition selecting the rows a run of ``window`` changed (None: all)."""
         return self.changed.condition(window) if self.changed else None
 
+    def suite(
+        self, gate: str, suite_name: str, window: Window, *expectations: Expectation
+    ) -> GateSuite:
+        """A suite of ``gate`` whose batch is the rows of this mart a run of ``window``
+        changed."""
+        return mart_suite(
+            gate,
+            self.name,
+            self.relation,
+            suite_name,
+            *expectations,
+            where=self.changed_rows(window),
+        )
+
 
 def _spec(node: dict, manifest: Manifest) -> MartSpec:
     keys, expressions = [], []
@@ -86,11 +100,4 @@ def marts_suite(spec: MartSpec, manifest: Manifest, window: Window) -> GateSuite
         )
         for e in spec.expressions
     ]
-    return mart_suite(
-        "gate_marts",
-        spec.name,
-        spec.relation,
-        f"marts_{spec.name}",
-        *expectations,
-        where=spec.changed_rows(window),
-    )
+    return spec.suite("gate_marts", f"marts_{spec.name}", window, *expectations)

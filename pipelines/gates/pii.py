@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pipelines.gates.marts import MartSpec
 from pipelines.gates.sql import render
-from pipelines.gates.suite import GateSuite, mart_suite, unexpected
+from pipelines.gates.suite import GateSuite, unexpected
 from pipelines.gates.window import Window
 from pipelines.pii import SEPARATORS, SHAPES, TOKEN_SHAPES
 from pipelines.transform.manifest import Manifest
@@ -33,11 +33,4 @@ def pii_suite(spec: MartSpec, manifest: Manifest, window: Window) -> GateSuite:
         unexpected(_shape_query(spec, manifest, shape), f"no {kind} in any text column")
         for kind, shape in SHAPES.items()
     ]
-    return mart_suite(
-        "gate_pii",
-        spec.name,
-        spec.relation,
-        f"pii_{spec.name}",
-        *expectations,
-        where=spec.changed_rows(window),
-    )
+    return spec.suite("gate_pii", f"pii_{spec.name}", window, *expectations)
