@@ -1,7 +1,8 @@
 """`make bench`: what yecai costs at stated scales, side by side with the DuckDB floor and a
 pandas baseline, written to BENCHMARKS.md with the machine, the versions and the commands.
 
-    .venv/bin/python -m bench.run [--cases day,month,year,large,month_half,years] [--output BENCHMARKS.md]
+    .venv/bin/python -m bench.run [--cases day,month,year,large,month_half,years]
+                                    [--output BENCHMARKS.md]
 
 Each case generates its days into a fresh home (`yecai generate`) and runs them as one
 `yecai run` (one Dagster run, one dbt invocation): wall time end to end and per phase
