@@ -1,14 +1,14 @@
-{#- The latest non-null value of a column in a group (by seen_ts). -#}
-{% macro latest_non_null(column) -%}
-    {{ return(adapter.dispatch('latest_non_null', 'yecai')(column)) }}
+{#- The latest non-null value of a column in a group, by seen_ts (or the column named). -#}
+{% macro latest_non_null(column, order_by='seen_ts') -%}
+    {{ return(adapter.dispatch('latest_non_null', 'yecai')(column, order_by)) }}
 {%- endmacro %}
 
-{% macro default__latest_non_null(column) -%}
+{% macro default__latest_non_null(column, order_by) -%}
     {{ dbt.split_part(
-        "max(case when " ~ column ~ " is not null then cast(seen_ts as varchar) || '|' || " ~ column ~ " end)",
+        "max(case when " ~ column ~ " is not null then cast(" ~ order_by ~ " as varchar) || '|' || " ~ column ~ " end)",
         "'|'", 2) }}
 {%- endmacro %}
 
-{% macro duckdb__latest_non_null(column) -%}
-    arg_max({{ column }}, seen_ts) filter (where {{ column }} is not null)
+{% macro duckdb__latest_non_null(column, order_by) -%}
+    arg_max({{ column }}, {{ order_by }}) filter (where {{ column }} is not null)
 {%- endmacro %}

@@ -28,6 +28,7 @@ class MartSpec:
     money: tuple[str, ...]
     text_columns: tuple[str, ...]
     changed: ChangedRows | None = None  # None: a run may change any row
+    columns: tuple[str, ...] = ()
 
     def changed_rows(self, window: Window) -> str | None:
         """The condition selecting the rows a run of ``window`` changed (None: all)."""
@@ -74,6 +75,7 @@ def _spec(node: dict, manifest: Manifest) -> MartSpec:
             c for c, spec in columns.items() if (spec.get("data_type") or "").lower() == "varchar"
         ),
         changed=changed_rows(node, manifest),
+        columns=tuple(columns),
     )
 
 

@@ -6,6 +6,11 @@ publication copies build.duckdb's marts, so its gates must cover those rows too.
 build records its window here first; the gates judge the hull of every window still
 unpublished; a publication clears them. (A run killed after its publication and before
 the clear only makes the next run read more than it needs.)
+
+The same record lets a publication patch the published file (:mod:`.marts_file`) with
+just the rows the unpublished windows changed, provided the published file is still the
+one the last publication wrote (same inode, size and modification time): a file put back
+from a backup, or written by anyone else, is replaced whole instead.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.gates.marts import mart_specs
 from pipelines.gates.window import Window
 from pipelines.settings import duckdb_config
+from pipelines.transform.manifest import Manifest
 
 DDL = """
 create schema if not exists audit;
@@ -26,7 +33,18 @@ create table if not exists audit.unpublished_windows (
     window_end   date not null,
     built_at     timestamptz not null
 );
+create table if not exists audit.last_publication (
+    published_at timestamptz not null,
+    file_inode   bigint not null,
+    file_size    bigint not null,
+    file_mtime_ns bigint not null
+);
 """
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    stat = path.stat()
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def record_built(build_db: Path, run_id: str, window: Window) -> None:
@@ -58,8 +76,45 @@ def gated_window(build_db: Path, window: Window) -> Window:
     return Window(min(first, window.start), max(last, window.end))
 
 
-def clear_published(build_db: Path) -> None:
-    """After a publication: every window built so far is published."""
+def clear_published(build_db: Path, marts_db: Path) -> None:
+    """After a publication: every window built so far is published, in marts_db as it is."""
     with duckdb.connect(str(build_db), config=duckdb_config()) as con:
         con.execute(DDL)
         con.execute("delete from audit.unpublished_windows")
+        con.execute("delete from audit.last_publication")
+        con.execute(
+            "insert into audit.last_publication values (?, ?, ?, ?)",
+            [datetime.now(UTC), *_identity(marts_db)],
+        )
+
+
+def publication_changes(
+    build_db: Path, marts_db: Path, manifest: Manifest, window: Window
+) -> dict[str, str | None] | None:
+    """Which rows of each mart to carry into marts_db: those a run of ``window`` (already
+    widened to the unpublished windows) changed, or None to copy every mart whole."""
+    if window.is_everything or not marts_db.exists():
+        return None
+    with duckdb.connect(str(build_db), read_only=True, config=duckdb_config()) as con:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'audit' and table_name = 'last_publication'"
+        ).fetchone()[0]
+        last = con.execute("select * from audit.last_publication").fetchall() if exists else []
+    if len(last) != 1 or tuple(last[0][1:]) != _identity(marts_db):
+        return None
+    merges = manifest.relation("int_identity__key_merges")
+    # A merge moves a customer's rows of any date to the survivor: every row of the
+    # customers the window's merges touched is carried over too.
+    moved = (
+        f"customer_key in (select retired_customer_key from {merges} "
+        f"where {window.sql('merged_on')} union all select survivor_customer_key "
+        f"from {merges} where {window.sql('merged_on')})"
+    )
+    changes: dict[str, str | None] = {}
+    for spec in mart_specs(manifest):
+        condition = spec.changed_rows(window)
+        if condition is not None and "customer_key" in spec.columns:
+            condition = f"({condition}) or {moved}"
+        changes[spec.name] = condition
+    return changes

@@ -11,9 +11,11 @@ import pytest
 from pipelines.contracts import load_contract
 from pipelines.defs.transform.dbt import DBT_DOCS
 from pipelines.orchestrate import run_window
+from pipelines.runs.summary import PUBLISHED_MARTS
 from pipelines.settings import PII_KEY_ENV, Settings
 from pipelines.transform.dbt_project import DOCS_STAMP, docs_fingerprint
 from tests.conftest import TEST_PII_KEY
+from tests.integration.test_reruns import built, published
 from tests.unit.test_ingest import csv_bytes, deliver, sale
 
 pytestmark = pytest.mark.slow
@@ -125,10 +127,15 @@ def test_a_merge_keeps_the_first_seen_key_and_rekeys_history(tmp_path, dbt_manif
         profiles = con.execute("select customer_key, order_count from customer_profile").fetchall()
     assert merges == [(phone_key, email_key, DAY2)]
     assert profiles == [(email_key, 3)]
+    # The second night patched the published file, re-keyed day-1 rows included.
+    assert published(settings) == built(settings)
 
     # The second run left the dbt docs alone: the project had not changed.
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
         docs = instance.fetch_materializations(DBT_DOCS, limit=2).records
+        publications = instance.fetch_materializations(PUBLISHED_MARTS, limit=1).records
     regenerated = [r.asset_materialization.metadata["regenerated"].value for r in docs]
     assert regenerated == [False, True]
+    patched = publications[0].asset_materialization.metadata["patched"].value
+    assert "fct_sales_margin" in patched and "customer_profile" not in patched
     assert (settings.reports / "dbt-docs" / DOCS_STAMP).read_text() == docs_fingerprint()

@@ -13,7 +13,7 @@ from pipelines.ingest.landing import write_control
 from pipelines.orchestrate import run_window
 from pipelines.settings import Settings
 from tests.integration.test_identity_merge import postings
-from tests.integration.test_reruns import published
+from tests.integration.test_reruns import built, published
 from tests.unit.test_ingest import csv_bytes, deliver, sale
 
 # Eight whole runs: with the reliability suite (make test-reliability).
@@ -96,6 +96,8 @@ def test_nightly_runs_publish_what_one_run_over_all_history_does(tmp_path, dbt_m
         day = START + timedelta(days=offset)
         outcome = run_window(nightly, day, day)
         assert outcome.exit_code == 0, (day, outcome.message, outcome.details)
+        # Each night patches the published file with what changed: it must equal the marts.
+        assert published(nightly) == built(nightly), day
     returns = published(nightly)["fct_sales_margin"]
     assert any(row for row in returns if "RETURN" in row)
 

@@ -23,6 +23,20 @@ def published(settings: Settings) -> dict[str, list[tuple]]:
         return {t: sorted(con.execute(f"select * from {t}").fetchall(), key=repr) for t in tables}
 
 
+def built(settings: Settings) -> dict[str, list[tuple]]:
+    """The marts as build.duckdb has them: what a publication must have carried over."""
+    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+        tables = [
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        ]
+        return {
+            t: sorted(con.execute(f"select * from marts.{t}").fetchall(), key=repr) for t in tables
+        }
+
+
 def test_a_failed_run_and_its_rerun_publish_what_a_clean_run_does(tmp_path, dbt_manifest):
     clean = Settings(home=tmp_path / "clean", start_date=START)
     generate(clean.landing, clean.truth, GenerateRequest(start=START, days=6, scale=0.05))

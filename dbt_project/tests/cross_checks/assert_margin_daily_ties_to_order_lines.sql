@@ -1,4 +1,5 @@
--- fct_margin_daily holds exactly the sums of fct_sales_margin (no line lost or counted twice).
+-- fct_margin_daily holds exactly the sums of fct_sales_margin (no line lost or counted twice),
+-- in the months the run rebuilt (earlier months were checked by the runs that built them).
 with lines as (
     select
         business_date,
@@ -14,11 +15,13 @@ with lines as (
         sum(gross_margin) as gross_margin,
         count(*) as order_lines
     from {{ ref('fct_sales_margin') }}
+    where {{ in_window('business_date', 'month') }}
     group by business_date, brand_code, channel_code, store_id, category
 ),
 
 daily as (
     select * from {{ ref('fct_margin_daily') }}
+    where {{ in_window('business_date', 'month') }}
 )
 
 select coalesce(lines.business_date, daily.business_date) as business_date

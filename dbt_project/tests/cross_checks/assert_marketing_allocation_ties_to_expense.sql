@@ -1,10 +1,11 @@
 -- Allocated marketing adds up, month by month, to the expense of campaigns that had
--- attributed revenue that month (allocation is exact in cents).
+-- attributed revenue that month (allocation is exact in cents); the months the run rebuilt.
 with allocated as (
     select
         cast({{ dbt.date_trunc('month', 'business_date') }} as date) as month_start,
         sum(allocated_marketing) as allocated
     from {{ ref('fct_margin_daily') }}
+    where {{ in_window('business_date', 'month') }}
     group by month_start
 ),
 
@@ -14,7 +15,8 @@ allocatable as (
         sum(expense.actual_expense) as expense
     from {{ ref('int_marketing__campaign_expense') }} as expense
     where
-        exists (
+        expense.month_start between {{ month_window_start() }} and {{ month_window_end() }}
+        and exists (
             select 1 as attributed from {{ ref('fct_sales_margin') }} as order_lines
             where
                 order_lines.campaign_id = expense.campaign_id

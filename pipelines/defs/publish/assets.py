@@ -6,10 +6,13 @@ from pipelines.defs.automation.partitions import window_days
 from pipelines.defs.gates.checks import required_gates
 from pipelines.defs.resources import BuildDbLock, YecaiResource
 from pipelines.defs.retry import retry_if_transient
+from pipelines.gates.window import Window
 from pipelines.publish.marts_file import publish
-from pipelines.publish.pending import clear_published
+from pipelines.publish.pending import clear_published, gated_window, publication_changes
 from pipelines.publish.report import days_to_report, write_daily_reports
 from pipelines.runs.summary import PUBLISHED_MARTS
+from pipelines.transform.dbt_project import MANIFEST_PATH
+from pipelines.transform.manifest import load_manifest
 
 DAILY_REPORT = dg.AssetKey(["reports", "daily"])
 
@@ -74,9 +77,14 @@ def publish_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions:
                 allow_retries=False,
             )
         settings = yecai.settings()
+        days = window_days(context)
+        window = gated_window(settings.build_db, Window(days[0], days[-1]))
         with retry_if_transient(context):
-            publication = publish(settings.build_db, settings.marts_db)
-            clear_published(settings.build_db)
+            changes = publication_changes(
+                settings.build_db, settings.marts_db, load_manifest(MANIFEST_PATH), window
+            )
+            publication = publish(settings.build_db, settings.marts_db, changes)
+            clear_published(settings.build_db, settings.marts_db)
         if publication.stale_wal_removed:
             context.log.warning(
                 f"removed {settings.marts_db.name}.wal, left by a session that opened the "
@@ -87,6 +95,7 @@ def publish_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions:
             metadata={
                 "path": dg.MetadataValue.path(str(publication.path)),
                 "tables": dg.MetadataValue.json(publication.tables),
+                "patched": dg.MetadataValue.json(list(publication.patched)),
             }
         )
 

@@ -1,12 +1,14 @@
 {# The customer of every record (sales order, consultation) that shows an identifier.
-    A run resolves the records of its window and every record showing an identifier it
-    resolved (resolved_through = the window's end), whatever its date. #}
+    A run resolves the records of its window and every record, whatever its date, showing
+    an identifier this run gave a new key (a merge) or saw for the first time: a record's
+    key is the least key of its identifiers, so no other record's key can change. #}
 with
 
 identifier_keys as (
     select
         identifier,
         customer_key,
+        previous_customer_key,
         resolved_through
     from {{ ref('int_identity__identifier_keys') }}
 ),
@@ -25,7 +27,12 @@ record_identifiers as (
             {{ in_window('business_date') }}
             or identifier in (
                 select identifier_keys.identifier from identifier_keys
-                where identifier_keys.resolved_through = {{ window_end() }}
+                where
+                    identifier_keys.resolved_through = {{ window_end() }}
+                    and (
+                        identifier_keys.previous_customer_key is null
+                        or identifier_keys.previous_customer_key <> identifier_keys.customer_key
+                    )
             )
     ),
 

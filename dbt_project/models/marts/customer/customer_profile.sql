@@ -10,71 +10,89 @@
       days), LOYAL (F ≥ 4, R ≥ 3), AT_RISK (R ≤ 2, F ≥ 3), HIBERNATING (R ≤ 2, F ≤ 2),
       else POTENTIAL.
     Contact columns are masked forms only; the latest non-empty one is shown.
+    Built from the customers' daily activity (int_customer__daily_activity), which a run
+    updates for its window only: every row is rewritten each run because recency and the
+    quintiles move with the as-of date, but no run reads more than that compact state.
 #}
 with
 
-lines as (
-    select * from {{ ref('int_margin__order_lines') }}
-    where customer_key is not null
+activity as (
+    select * from {{ ref('int_customer__daily_activity') }}
 ),
 
 as_of as (
     select max(business_date) as as_of_date from {{ ref('int_margin__order_lines') }}
 ),
 
-record_keys as (
-    select * from {{ ref('int_identity__record_keys') }}
+{# One pass over the activity for the per-customer figures, one for the brand, channel
+    and category mix: the activity is the largest input. #}
+totals as (
+    select
+        activity.customer_key,
+        {{ latest_non_null('activity.phone_masked', 'activity.phone_seen_ts') }} as phone_masked,
+        {{ latest_non_null('activity.email_masked', 'activity.email_seen_ts') }} as email_masked,
+        {{ latest_non_null('activity.name_masked', 'activity.name_seen_ts') }} as name_masked,
+        min(case when activity.sale_lines > 0 then activity.business_date end)
+            as first_purchase_date,
+        max(case when activity.sale_lines > 0 then activity.business_date end)
+            as last_purchase_date,
+        sum(activity.sale_orders) as order_count,
+        cast(sum(activity.recognized_revenue) as decimal(18, 2)) as recognized_revenue,
+        cast(sum(activity.gross_margin) as decimal(18, 2)) as gross_margin,
+        sum(case
+            when activity.business_date > {{ dbt.dateadd('day', -365, 'as_of.as_of_date') }}
+                then activity.sale_orders
+            else 0
+        end) as frequency,
+        cast(sum(case
+            when activity.business_date > {{ dbt.dateadd('day', -365, 'as_of.as_of_date') }}
+                then activity.recognized_revenue
+            else 0
+        end) as decimal(18, 2)) as monetary,
+        max(case when activity.brand_code is not null then 1 else 0 end) = 1 as has_lines,
+        sum(activity.points_earned) as points_earned,
+        sum(activity.points_redeemed) as points_redeemed,
+        sum(activity.consultations) as consultation_count,
+        max(case when activity.consultations > 0 then activity.business_date end)
+            as last_consultation_date
+    from activity
+    cross join as_of
+    group by activity.customer_key
 ),
 
-contacts as (
+mix as (
     select
-        record_keys.customer_key,
-        records.record_source,
-        records.record_id,
-        records.business_date,
-        records.seen_ts,
-        records.phone_masked,
-        records.email_masked,
-        records.name_masked
-    from {{ ref('int_identity__records') }} as records
-    inner join record_keys
-        on
-            records.record_source = record_keys.record_source
-            and records.record_id = record_keys.record_id
+        customer_key,
+        brand_code,
+        channel_code,
+        category,
+        sum(recognized_revenue) as recognized_revenue
+    from activity
+    where brand_code is not null
+    group by customer_key, brand_code, channel_code, category
 ),
 
 latest_contact as (
     select
         customer_key,
-        {{ latest_non_null('phone_masked') }} as phone_masked,
-        {{ latest_non_null('email_masked') }} as email_masked,
-        {{ latest_non_null('name_masked') }} as name_masked
-    from contacts
-    group by customer_key
+        phone_masked,
+        email_masked,
+        name_masked
+    from totals
 ),
 
 purchases as (
     select
-        lines.customer_key,
-        min(case when lines.line_type = 'SALE' then lines.business_date end) as first_purchase_date,
-        max(case when lines.line_type = 'SALE' then lines.business_date end) as last_purchase_date,
-        count(distinct case when lines.line_type = 'SALE' then lines.order_id end) as order_count,
-        cast(sum(lines.recognized_revenue) as decimal(18, 2)) as recognized_revenue,
-        cast(sum(lines.gross_margin) as decimal(18, 2)) as gross_margin,
-        count(distinct case
-            when
-                lines.line_type = 'SALE'
-                and lines.business_date > {{ dbt.dateadd('day', -365, 'as_of.as_of_date') }}
-                then lines.order_id
-        end) as frequency,
-        cast(sum(case
-            when lines.business_date > {{ dbt.dateadd('day', -365, 'as_of.as_of_date') }}
-                then lines.recognized_revenue
-            else 0
-        end) as decimal(18, 2)) as monetary
-    from lines
-    cross join as_of
-    group by lines.customer_key
+        customer_key,
+        first_purchase_date,
+        last_purchase_date,
+        order_count,
+        recognized_revenue,
+        gross_margin,
+        frequency,
+        monetary
+    from totals
+    where has_lines
 ),
 
 brands as (
@@ -85,7 +103,7 @@ brands as (
     from (select distinct
         customer_key,
         brand_code
-    from lines) as customer_brands
+    from mix) as customer_brands
     group by customer_key
 ),
 
@@ -95,7 +113,7 @@ channels as (
     from (select distinct
         customer_key,
         channel_code
-    from lines) as customer_channels
+    from mix) as customer_channels
     group by customer_key
 ),
 
@@ -106,31 +124,28 @@ categories as (
         row_number() over (
             partition by customer_key order by sum(recognized_revenue) desc, category
         ) as category_rank
-    from lines
+    from mix
     group by customer_key, category
 ),
 
 points as (
     select
         customer_key,
-        sum(credit_points) as points_earned,
-        sum(debit_points) as points_redeemed
-    from {{ ref('int_points__movements') }}
-    group by customer_key
+        points_earned,
+        points_redeemed
+    from totals
 ),
 
 consultation_counts as (
     select
         customer_key,
-        count(*) as consultation_count,
-        max(business_date) as last_consultation_date
-    from contacts
-    where record_source = 'consultations'
-    group by customer_key
+        consultation_count,
+        last_consultation_date
+    from totals
 ),
 
 customers as (
-    select distinct customer_key from record_keys
+    select customer_key from totals
 ),
 
 scored as (
