@@ -129,3 +129,43 @@ def test_every_mart_column_is_described_with_its_business_term(dbt_manifest):
         if not CHINESE.search(spec.get("description") or "")
     ]
     assert missing == []
+
+
+def _lake_partition(home: Path, day: str, extra_column: bool) -> None:
+    """A raw sales partition with the source's columns (and one more, as after a contract
+    change added it)."""
+    import duckdb
+
+    folder = home / "lake" / "raw" / "sales" / f"business_date={day}"
+    folder.mkdir(parents=True)
+    extra = ", 'x' as added_later" if extra_column else ""
+    with duckdb.connect() as con:
+        con.execute(
+            f"copy (select 'O1' as order_id, 1 as line_no{extra}) to '{folder / 'part.parquet'}'"
+        )
+
+
+def _compiled_staging(home: Path) -> str:
+    (home / "warehouse").mkdir(exist_ok=True)
+    result = dbt(
+        home,
+        "compile",
+        "--select",
+        "stg_sales__order_lines",
+        "--vars",
+        '{"start_date": "2024-03-01", "end_date": "2024-03-02"}',
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    path = home / "target" / "compiled" / "yecai" / "models" / "staging" / "sales"
+    return (path / "stg_sales__order_lines.sql").read_text()
+
+
+def test_the_lake_is_read_by_name_only_while_its_files_differ(tmp_path, dbt_manifest):
+    """Reading every footer (union_by_name) on each query is what years of partitions
+    cost; it is needed only while the lake mixes schemas."""
+    _lake_partition(tmp_path, "2024-03-01", extra_column=False)
+    _lake_partition(tmp_path, "2024-03-02", extra_column=False)
+    compiled = _compiled_staging(tmp_path)
+    assert "read_parquet(" in compiled and "union_by_name" not in compiled
+    _lake_partition(tmp_path, "2024-03-03", extra_column=True)
+    assert "union_by_name = true" in _compiled_staging(tmp_path)
