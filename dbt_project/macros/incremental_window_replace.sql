@@ -3,7 +3,9 @@
     Rows of the window are deleted and the model's rows for the window inserted, so a
     re-run never duplicates rows and a row that disappeared upstream disappears here too.
     The model names its partition column with config(window_column=...), and with
-    config(window_grain='month') replaces whole months from the window's first month.
+    config(window_grain='month') replaces whole months from the window's first month,
+    with config(window_grain='onward') every date from the window's first (a running
+    total).
     A model whose run also changes rows outside the window (customers re-keyed by a merge)
     names its key with config(replace_keys=[...]): rows of the window, and rows whose key
     the run produced, are replaced.

@@ -17,9 +17,13 @@
     cast({{ dbt.last_day(window_end(), 'month') }} as date)
 {%- endmacro %}
 
-{#- grain 'month': the whole months the window touches, first day to last. -#}
+{#- grain 'month': the whole months the window touches, first day to last; grain 'onward':
+    the window's first day and every later one (running totals: a change moves every later
+    figure). -#}
 {% macro in_window(column, grain='day') -%}
-    {%- if grain == 'month' -%}
+    {%- if grain == 'onward' -%}
+        {{ column }} >= {{ window_start() }}
+    {%- elif grain == 'month' -%}
         {{ column }} between {{ month_window_start() }} and {{ month_window_end() }}
     {%- else -%}
         {{ column }} between {{ window_start() }} and {{ window_end() }}

@@ -4,7 +4,8 @@ A gate judges what the run changed. Which rows that is follows from how dbt buil
 mart, read from the manifest (one place for the fact):
 
 - an incremental model with the ``window_replace`` strategy rewrites the rows whose
-  window column lies in the run's window (whole months for ``window_grain: month``),
+  window column lies in the run's window (whole months for ``window_grain: month``, every
+  date from the window's first for ``window_grain: onward``),
   unless it names ``replace_keys`` (rows of any date);
 - a view over a single model changes where that model changes, if it shows the column;
 - anything else (a table rebuilt whole, an incremental model replaced by key) may change
@@ -28,15 +29,18 @@ WINDOW_REPLACE = "window_replace"
 
 @dataclass(frozen=True)
 class ChangedRows:
-    """The rows a run of a window rewrites: ``column`` within the window (by month)."""
+    """The rows a run of a window rewrites: ``column`` within the window, at the model's
+    ``window_grain`` (day, month or onward)."""
 
     column: str
-    by_month: bool
+    grain: str = "day"
 
     def condition(self, window: Window) -> str | None:
         if window.is_everything:
             return None
-        return (window.whole_months() if self.by_month else window).sql(self.column)
+        if self.grain == "onward":
+            return f"{self.column} >= date '{window.start}'"
+        return (window.whole_months() if self.grain == "month" else window).sql(self.column)
 
 
 def changed_rows(node: dict[str, Any], manifest: Manifest) -> ChangedRows | None:
@@ -45,7 +49,7 @@ def changed_rows(node: dict[str, Any], manifest: Manifest) -> ChangedRows | None
     if config.get("materialized") == "incremental":
         if config.get("incremental_strategy") != WINDOW_REPLACE or config.get("replace_keys"):
             return None
-        return ChangedRows(config["window_column"], config.get("window_grain") == "month")
+        return ChangedRows(config["window_column"], config.get("window_grain") or "day")
     if config.get("materialized") == "view":
         upstream = [n for n in node["depends_on"]["nodes"] if n.startswith("model.")]
         if len(upstream) == 1:

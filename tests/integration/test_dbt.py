@@ -50,6 +50,7 @@ def test_every_business_rule_unit_test_passes(tmp_path, dbt_manifest):
         "points_are_spent_first_in_first_out_across_brands",
         "rfm_scores_and_segments",
         "daily_activity_counts_each_order_once_and_keeps_the_latest_contact",
+        "a_nightly_liability_carries_each_brands_balance_forward",
         "identity_merge_keeps_the_earlier_anchor_and_moves_the_other_person",
     ):
         assert statuses.get(rule) == "pass", rule

@@ -145,7 +145,7 @@ DATED = MartSpec(
     expressions=("gross_margin = recognized_revenue - cogs",),
     money=("gross_margin",),
     text_columns=("order_id",),
-    changed=ChangedRows("business_date", by_month=False),
+    changed=ChangedRows("business_date"),
 )
 NIGHT = Window(date(2024, 3, 2), date(2024, 3, 2))
 
@@ -212,6 +212,11 @@ def _node(materialized: str, columns=("business_date",), depends=(), **config) -
         (
             _node("incremental", incremental_strategy="window_replace", window_grain="month"),
             "'2024-03-01' and date '2024-03-31'",
+        ),
+        # a running total: every date from the window's first
+        (
+            _node("incremental", incremental_strategy="window_replace", window_grain="onward"),
+            "business_date >= date '2024-03-02'",
         ),
         # rows of any date: replaced by key, rebuilt whole, or a view over several models
         (_node("incremental", incremental_strategy="window_replace", replace_keys=["k"]), None),

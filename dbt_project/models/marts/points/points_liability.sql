@@ -3,15 +3,22 @@
     outstanding points are those it issued and no one has spent yet: issued − spent of
     its points (wherever they were spent, FIFO per customer). liability_value = outstanding
     / 100 CNY. points_redeemed counts points spent at the brand (whoever issued them).
+    Incremental: a run replaces every date from its window's first (a change moves every
+    later balance), starting from each brand's balance the day before.
 #}
 with
+
+movements as (
+    select * from {{ ref('int_points__movements') }}
+    {% if is_incremental() %}where {{ in_window('business_date', 'onward') }}{% endif %}
+),
 
 issued as (
     select
         business_date,
         brand_code,
         sum(credit_points) as points_earned
-    from {{ ref('int_points__movements') }}
+    from movements
     group by business_date, brand_code
 ),
 
@@ -20,7 +27,7 @@ spent_at as (
         business_date,
         brand_code,
         sum(debit_points) as points_redeemed
-    from {{ ref('int_points__movements') }}
+    from movements
     group by business_date, brand_code
 ),
 
@@ -30,8 +37,35 @@ consumed as (
         earned_brand_code as brand_code,
         sum(points) as points_consumed
     from {{ ref('int_points__fifo_allocations') }}
-    where earned_brand_code <> 'OPENING'
+    where
+        earned_brand_code <> 'OPENING'
+        {% if is_incremental() %}and {{ in_window('debit_date', 'onward') }}{% endif %}
     group by debit_date, earned_brand_code
+),
+
+{# Each brand's balance at the end of the day before the window. #}
+opening as (
+    {% if is_incremental() %}
+        select
+            brand_code,
+            points_outstanding
+        from (
+            select
+                brand_code,
+                points_outstanding,
+                row_number() over (
+                    partition by brand_code order by business_date desc
+                ) as recency
+            from {{ this }}
+            where business_date < {{ window_start() }}
+        ) as earlier
+        where recency = 1
+    {% else %}
+        select
+            cast(null as varchar) as brand_code,
+            cast(0 as bigint) as points_outstanding
+        where false
+    {% endif %}
 ),
 
 days as (
@@ -69,15 +103,16 @@ daily as (
 
 running as (
     select
-        business_date,
-        brand_code,
-        points_earned,
-        points_redeemed,
-        sum(net_change) over (
-            partition by brand_code order by business_date
+        daily.business_date,
+        daily.brand_code,
+        daily.points_earned,
+        daily.points_redeemed,
+        coalesce(opening.points_outstanding, 0) + sum(daily.net_change) over (
+            partition by daily.brand_code order by daily.business_date
             rows between unbounded preceding and current row
         ) as points_outstanding
     from daily
+    left join opening on daily.brand_code = opening.brand_code
 ),
 
 final as (
