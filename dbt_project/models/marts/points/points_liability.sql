@@ -13,6 +13,11 @@ movements as (
     {% if is_incremental() %}where {{ in_window('business_date', 'onward') }}{% endif %}
 ),
 
+allocations as (
+    select * from {{ ref('int_points__fifo_allocations') }}
+    {% if is_incremental() %}where {{ in_window('debit_date', 'onward') }}{% endif %}
+),
+
 issued as (
     select
         business_date,
@@ -36,10 +41,8 @@ consumed as (
         debit_date as business_date,
         earned_brand_code as brand_code,
         sum(points) as points_consumed
-    from {{ ref('int_points__fifo_allocations') }}
-    where
-        earned_brand_code <> 'OPENING'
-        {% if is_incremental() %}and {{ in_window('debit_date', 'onward') }}{% endif %}
+    from allocations
+    where earned_brand_code <> 'OPENING'
     group by debit_date, earned_brand_code
 ),
 
