@@ -40,6 +40,7 @@ class Case:
     nightly: bool = False  # also time the next business date alone
     floor: bool = False  # also compute the marts by hand in DuckDB (bench/floor.py)
     pandas: bool = False  # also compute fct_margin_daily in pandas (bench/pandas_margin.py)
+    first: date = FIRST  # first business date (years of history must end before today)
 
 
 CASES = {
@@ -49,7 +50,7 @@ CASES = {
     "large": Case("large", "365 days, scale 6", 365, 6.0, floor=True),
     # A nightly after years of history against one after a month, at one scale.
     "month_half": Case("month_half", "30 days, scale 0.5", 30, 0.5, nightly=True),
-    "years": Case("years", "3 years, scale 0.5", 1096, 0.5, nightly=True),
+    "years": Case("years", "3 years, scale 0.5", 1096, 0.5, nightly=True, first=date(2023, 1, 1)),
 }
 
 
@@ -143,8 +144,8 @@ def measured(command: list[str]) -> Measured:
     return result
 
 
-def _yecai(home: Path, *args: str) -> list[str]:
-    return [YECAI, "--home", str(home), *args]
+def _yecai(home: Path, first: date, *args: str) -> list[str]:
+    return [YECAI, "--home", str(home), "--start-date", str(first), *args]
 
 
 def run_phases(settings: Settings, run: Measured) -> None:
@@ -177,25 +178,25 @@ def _json_of(command: list[str]) -> tuple[dict, Measured]:
 
 
 def run_case(case: Case, root: Path) -> Result:
-    home = root / case.key
-    settings = Settings(home=home, start_date=FIRST)
-    last = FIRST + timedelta(days=case.days - 1)
+    home, first = root / case.key, case.first
+    settings = Settings(home=home, start_date=first)
+    last = first + timedelta(days=case.days - 1)
     generated_days = case.days + (1 if case.nightly else 0)
     generate = _yecai(
-        home, "generate", "--start", str(FIRST), "--days", str(generated_days),
+        home, first, "generate", "--start", str(first), "--days", str(generated_days),
         "--scale", str(case.scale),
     )  # fmt: skip
-    backfill = _yecai(home, "run", "--start", str(FIRST), "--end", str(last))
+    backfill = _yecai(home, first, "run", "--start", str(first), "--end", str(last))
     commands = [generate, backfill]
     print(f"{case.name}: generating", flush=True)
     generated = measured(generate)
-    print(f"{case.name}: running {FIRST}..{last}", flush=True)
+    print(f"{case.name}: running {first}..{last}", flush=True)
     run = measured(backfill)
     run_phases(settings, run)
     lines, rows = _counts(settings)
     result = Result(case, lines, rows, generated, run, [" ".join(c[1:]) for c in commands])
     if case.floor:
-        window = ["--start", str(FIRST), "--end", str(last)]
+        window = ["--start", str(first), "--end", str(last)]
         print(f"{case.name}: floor", flush=True)
         floor_command = [sys.executable, "-m", "bench.floor", "--home", str(home), *window]
         result.floor, floor_run = _json_of(floor_command)
@@ -209,7 +210,7 @@ def run_case(case: Case, root: Path) -> Result:
         result.commands.append(" ".join(pandas_command[1:]))
     if case.nightly:
         night = last + timedelta(days=1)
-        nightly = _yecai(home, "run", "--start", str(night))
+        nightly = _yecai(home, first, "run", "--start", str(night))
         print(f"{case.name}: nightly {night}", flush=True)
         result.nightly = measured(nightly)
         run_phases(settings, result.nightly)

@@ -32,14 +32,15 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "BENCHMARKS.md")
     args = parser.parse_args()
     results = []
+    command = "make bench" + (
+        f" CASES={args.cases}" if args.cases != parser.get_default("cases") else ""
+    )
     with tempfile.TemporaryDirectory(prefix="yecai-bench-") as root:
         for name in args.cases.split(","):
             results.append(run_case(CASES[name], Path(root)))
             print(f"{name}: run {results[-1].run.seconds:.1f} s", flush=True)
-    command = "make bench" + (
-        f" CASES={args.cases}" if args.cases != parser.get_default("cases") else ""
-    )
-    args.output.write_text(render(results, command), encoding="utf-8")
+            # Written after each case: an hour of measurements survives a later failure.
+            args.output.write_text(render(results, command), encoding="utf-8")
     print(f"wrote {args.output}")
 
 

@@ -3,7 +3,8 @@
     profile is built from: one row per customer, date, brand, channel and category of
     their order lines, and one per customer and date of their records (contacts,
     consultations; brand, channel and category empty). A run rebuilds its window's dates
-    from the window's lines and records; a customer merged into another moves to the
+    from the window's lines and records (its first build reads every line and record
+    already built, so adding it to a warehouse with history needs no backfill); a customer merged into another moves to the
     survivor (post-hook), so a customer may hold two rows of one group for a while: every
     reader sums them.
     - sale_orders counts each sale order once, on the group of its first sale line, so
@@ -15,6 +16,16 @@
 -- depends_on: {{ ref('int_identity__key_merges') }}
 
 with
+
+order_lines as (
+    select * from {{ ref('int_margin__order_lines') }}
+    {% if is_incremental() %}where {{ in_window('business_date') }}{% endif %}
+),
+
+movements as (
+    select * from {{ ref('int_points__movements') }}
+    {% if is_incremental() %}where {{ in_window('business_date') }}{% endif %}
+),
 
 lines as (
     select
@@ -31,13 +42,12 @@ lines as (
         order_lines.line_type = 'SALE' and row_number() over (
             partition by order_lines.order_id, order_lines.line_type order by order_lines.line_no
         ) = 1 as is_first_sale_line
-    from {{ ref('int_margin__order_lines') }} as order_lines
-    left join {{ ref('int_points__movements') }} as movements
+    from order_lines
+    left join movements
         on
             order_lines.order_id = movements.order_id
             and order_lines.line_no = movements.line_no
-            and {{ in_window('movements.business_date') }}
-    where order_lines.customer_key is not null and {{ in_window('order_lines.business_date') }}
+    where order_lines.customer_key is not null
 ),
 
 purchases as (
@@ -71,7 +81,7 @@ records as (
         on
             records.record_source = record_keys.record_source
             and records.record_id = record_keys.record_id
-    where {{ in_window('records.business_date') }}
+    {% if is_incremental() %}where {{ in_window('records.business_date') }}{% endif %}
 ),
 
 contacts as (
