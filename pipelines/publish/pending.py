@@ -57,16 +57,23 @@ def record_built(build_db: Path, run_id: str, window: Window) -> None:
         )
 
 
+def _has_audit_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether a run has created this bookkeeping table yet (a warehouse from before it)."""
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'audit' and table_name = ?",
+            [name],
+        ).fetchone()[0]
+    )
+
+
 def gated_window(build_db: Path, window: Window) -> Window:
     """``window`` widened to every business date built and not yet published."""
     if window.is_everything or not build_db.exists():
         return window
     with duckdb.connect(str(build_db), read_only=True, config=duckdb_config()) as con:
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'audit' and table_name = 'unpublished_windows'"
-        ).fetchone()[0]
-        if not exists:
+        if not _has_audit_table(con, "unpublished_windows"):
             return window
         first, last = con.execute(
             "select min(window_start), max(window_end) from audit.unpublished_windows"
@@ -96,11 +103,11 @@ def publication_changes(
     if window.is_everything or not marts_db.exists():
         return None
     with duckdb.connect(str(build_db), read_only=True, config=duckdb_config()) as con:
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'audit' and table_name = 'last_publication'"
-        ).fetchone()[0]
-        last = con.execute("select * from audit.last_publication").fetchall() if exists else []
+        last = (
+            con.execute("select * from audit.last_publication").fetchall()
+            if _has_audit_table(con, "last_publication")
+            else []
+        )
     if len(last) != 1 or tuple(last[0][1:]) != _identity(marts_db):
         return None
     merges = manifest.relation("int_identity__key_merges")
