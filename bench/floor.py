@@ -151,7 +151,7 @@ def count_query(suite: Suite, expectation) -> str:
 
 def gates_floor(settings: Settings, window: tuple) -> float:
     """Every expectation of the window's gate suites as one count query, on build.duckdb."""
-    suites = gate_suites(Window(*window), load_gate_config())
+    suites = gate_suites(Window(*window), load_gate_config(), settings.raw_lake)
     queries = [count_query(s.suite, e.gx_expectation) for s in suites for e in s.suite.expectations]
     started = time.perf_counter()
     with duckdb.connect(str(settings.build_db), read_only=True) as con:

@@ -1,7 +1,12 @@
 """The raw gate's contract suite: every rule of a source's contract holds on the rows
-loaded for the window (generated from ``data_contracts/``)."""
+loaded for the window (generated from ``data_contracts/``).
+
+The batch is the window's lake partitions when the lake is given (a run's gates), else
+the staging view filtered to the window (the audit and the definitions' listing)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import great_expectations as gx
 
@@ -9,6 +14,7 @@ from pipelines.contracts import Column, Contract
 from pipelines.gates.sql import render
 from pipelines.gates.suite import Expectation, GateSuite, Suite, unexpected
 from pipelines.gates.window import Window
+from pipelines.ingest.lake import partition_dir
 from pipelines.transform.manifest import Manifest
 
 GATE = "gate_raw"
@@ -60,7 +66,25 @@ def _column_expectations(column: Column, manifest: Manifest) -> list[Expectation
     return found
 
 
-def raw_suite(contract: Contract, window: Window, manifest: Manifest) -> GateSuite:
+def _batch(source: str, window: Window, manifest: Manifest, lake: Path | None) -> str:
+    """The window's rows as the staging model shows them (its columns, its types)."""
+    folders = (
+        [
+            str(folder)
+            for folder in (partition_dir(lake, source, day) for day in window.days())
+            if folder.is_dir()
+        ]
+        if lake is not None and not window.is_everything
+        else []
+    )
+    if folders:
+        return render("raw/lake_batch.sql", manifest, folders=folders, window=window)
+    return render("raw/batch.sql", manifest, model=STAGING_MODELS[source], window=window)
+
+
+def raw_suite(
+    contract: Contract, window: Window, manifest: Manifest, lake: Path | None = None
+) -> GateSuite:
     model = STAGING_MODELS[contract.source]
     expectations = [e for c in contract.columns for e in _column_expectations(c, manifest)]
     expectations.append(
@@ -88,7 +112,7 @@ def raw_suite(contract: Contract, window: Window, manifest: Manifest) -> GateSui
         )
         for rule in contract.set_rules
     ]
-    batch = render("raw/batch.sql", manifest, model=model, window=window)
+    batch = _batch(contract.source, window, manifest, lake)
     return GateSuite(
         GATE, ("staging", model), Suite(f"raw_{contract.source}", batch, tuple(expectations))
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 from pipelines.gates import history
 from pipelines.gates.config import GateConfig
@@ -63,13 +64,13 @@ class GateRun:
         ]
 
 
-def gate_suites(window: Window, config: GateConfig) -> list[GateSuite]:
-    return all_suites(window, config, MANIFEST_PATH)
+def gate_suites(window: Window, config: GateConfig, lake: Path | None = None) -> list[GateSuite]:
+    return all_suites(window, config, MANIFEST_PATH, lake)
 
 
 def run_gates(settings: Settings, window: Window, config: GateConfig, run_name: str) -> GateRun:
     """Every gate suite of the window over build.duckdb; results and Data Docs kept."""
-    suites = gate_suites(window, config)
+    suites = gate_suites(window, config, settings.raw_lake)
     outcomes = validate_all(
         settings.build_db,
         [s.suite for s in suites],

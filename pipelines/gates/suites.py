@@ -18,12 +18,15 @@ from pipelines.gates.window import Window
 from pipelines.transform.manifest import load_manifest
 
 
-def all_suites(window: Window, config: GateConfig, manifest_path: Path) -> list[GateSuite]:
+def all_suites(
+    window: Window, config: GateConfig, manifest_path: Path, lake: Path | None = None
+) -> list[GateSuite]:
+    """``lake`` (the raw lake): the raw gates read the window's partitions from it."""
     manifest = load_manifest(manifest_path)
     specs = mart_specs(manifest)
     contracts = load_contracts().values()
     return [
-        *(raw_suite(contract, window, manifest) for contract in contracts),
+        *(raw_suite(contract, window, manifest, lake) for contract in contracts),
         *(delivery_suite(contract.source, window, config, manifest) for contract in contracts),
         *(pii_suite(spec, manifest, window) for spec in specs),
         *(marts_suite(spec, manifest, window) for spec in specs),

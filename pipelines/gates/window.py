@@ -21,6 +21,10 @@ class Window:
     def is_everything(self) -> bool:
         return (self.start, self.end) == EVERYTHING
 
+    def days(self) -> list[date]:
+        """Every date of the window, first to last."""
+        return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
+
     def whole_months(self) -> Window:
         """The whole months the window touches, first day to last."""
         first = self.start.replace(day=1)

@@ -2,19 +2,24 @@
 against; warn gates count exactly the injected defects; every result is kept."""
 
 import shutil
+from datetime import timedelta
 
 import dagster as dg
 import duckdb
 import polars as pl
 import pytest
 
+from pipelines.contracts import load_contracts
 from pipelines.defs.gates.checks import verdict
 from pipelines.gates.config import GATES, load_gate_config
+from pipelines.gates.raw import raw_suite
 from pipelines.gates.suite import GateSuite
 from pipelines.gates.suites import all_suites
 from pipelines.gates.validate import validate
 from pipelines.gates.window import Window
+from pipelines.ingest.lake import partition_dir
 from pipelines.settings import Settings
+from pipelines.transform.manifest import load_manifest
 from tests.conftest import GENERATED, LAST_DAY
 
 pytestmark = pytest.mark.slow
@@ -250,3 +255,51 @@ RAW_VALUES = ("13812345678", "138-1234-5678", "zhang.wei@example.com", "11010519
 
 def test_every_gate_of_the_spec_has_suites(suites):
     assert {s.gate for s in suites.values()} == {f"gate_{gate}" for gate in GATES}
+
+
+@pytest.mark.parametrize("source", ["sales", "inventory", "consultations", "ledger"])
+def test_a_runs_raw_gate_reads_the_windows_lake_partitions_as_staging_shows_them(
+    pipeline_home, dbt_manifest, source
+):
+    # A run's raw gate reads the window's partitions, not the staging view (which lists
+    # every partition of the source on every query): the rows and columns must agree.
+    window, manifest = Window(LAST_DAY - timedelta(days=1), LAST_DAY), load_manifest(dbt_manifest)
+    by_lake = raw_suite(load_contracts()[source], window, manifest, pipeline_home.raw_lake)
+    by_view = raw_suite(load_contracts()[source], window, manifest)
+    assert "read_parquet" in by_lake.suite.query and "read_parquet" not in by_view.suite.query
+    with duckdb.connect(str(pipeline_home.build_db), read_only=True) as con:
+        lake = con.sql(by_lake.suite.query)
+        view = con.sql(by_view.suite.query)
+        assert dict(zip(lake.columns, lake.types, strict=True)) == dict(
+            zip(view.columns, view.types, strict=True)
+        )
+        columns = ", ".join(view.columns)
+        lake_rows = f"select {columns} from ({by_lake.suite.query})"
+        view_rows = f"select {columns} from ({by_view.suite.query})"
+        [(count,)] = con.sql(f"select count(*) from ({lake_rows})").fetchall()
+        assert count > 0 and con.sql(f"select count(*) from ({view_rows})").fetchall() == [(count,)]
+        assert con.sql(f"{lake_rows} except all {view_rows}").fetchall() == []
+        assert con.sql(f"{view_rows} except all {lake_rows}").fetchall() == []
+
+
+def test_a_runs_raw_gate_fails_on_a_fault_in_the_windows_lake_partition(
+    pipeline_home, dbt_manifest, tmp_path
+):
+    lake = tmp_path / "raw"
+    for day in (LAST_DAY - timedelta(days=1), LAST_DAY):
+        folder = partition_dir(pipeline_home.raw_lake, "sales", day)
+        shutil.copytree(folder, partition_dir(lake, "sales", day))
+    wrong = sorted(partition_dir(lake, "sales", LAST_DAY).glob("*.parquet"))[0]
+    frame = pl.read_parquet(wrong)
+    frame.with_columns(
+        channel_code=pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit("TELEPATHY"))
+        .otherwise(pl.col("channel_code"))
+    ).write_parquet(wrong)
+    window = Window(LAST_DAY - timedelta(days=1), LAST_DAY)
+    outcome = validate(
+        pipeline_home.build_db,
+        raw_suite(load_contracts()["sales"], window, load_manifest(dbt_manifest), lake).suite,
+    )
+    failed = {o.label: o.unexpected_count for o in outcome.failed}
+    assert failed.get("channel_code in ONLINE, STORE, AGENT, PARTNER") == 1, outcome.failed
