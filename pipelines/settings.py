@@ -31,6 +31,12 @@ DEMO_ENV = "YECAI_DEMO"
 # history it covers. profiles.yml repeats the default (a test keeps the two equal).
 DUCKDB_MEMORY_LIMIT_ENV = "YECAI_DUCKDB_MEMORY_LIMIT"
 DUCKDB_MEMORY_LIMIT_DEFAULT = "2.5GB"
+# DuckDB keeps the blocks it reads cached up to its limit, so with a large limit a nightly
+# run's memory grows with the history it looks things up in. A run of a few days needs
+# little: it gets a smaller limit (measured no slower after 3 years: re-read blocks come
+# from the operating system's cache). The environment variable, when set, wins.
+DUCKDB_SHORT_WINDOW_MEMORY_LIMIT = "1GB"
+SHORT_WINDOW_DAYS = 31
 
 
 class SettingsError(ValueError):
@@ -71,7 +77,6 @@ class Settings:
         os.environ["DBT_LOG_PATH"] = str(self.logs / "dbt")
         if self.demo:
             os.environ[DEMO_ENV] = "1"
-        os.environ.setdefault(DUCKDB_MEMORY_LIMIT_ENV, DUCKDB_MEMORY_LIMIT_DEFAULT)
 
     @property
     def landing(self) -> Path:
@@ -123,9 +128,18 @@ class Settings:
         return self.home / "dbt" / "target"
 
 
-def duckdb_config() -> dict[str, str]:
-    """Settings for every DuckDB connection yecai opens."""
-    return {"memory_limit": os.environ.get(DUCKDB_MEMORY_LIMIT_ENV, DUCKDB_MEMORY_LIMIT_DEFAULT)}
+def duckdb_memory_limit(window_days: int | None = None) -> str:
+    """DuckDB's memory limit for work on a window of ``window_days`` (None: any)."""
+    if os.environ.get(DUCKDB_MEMORY_LIMIT_ENV):
+        return os.environ[DUCKDB_MEMORY_LIMIT_ENV]
+    if window_days is not None and window_days <= SHORT_WINDOW_DAYS:
+        return DUCKDB_SHORT_WINDOW_MEMORY_LIMIT
+    return DUCKDB_MEMORY_LIMIT_DEFAULT
+
+
+def duckdb_config(window_days: int | None = None) -> dict[str, str]:
+    """Settings for every DuckDB connection yecai opens (``window_days``: the run's)."""
+    return {"memory_limit": duckdb_memory_limit(window_days)}
 
 
 def sql_literal(value: object) -> str:

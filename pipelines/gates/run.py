@@ -77,6 +77,7 @@ def run_gates(settings: Settings, window: Window, config: GateConfig, run_name: 
         results_dir=settings.home / "gx" / "validations",
         docs_dir=settings.reports / "gates",
         run_name=run_name,
+        window_days=None if window.is_everything else window.length,
     )
     return GateRun(suites, outcomes)
 

@@ -147,11 +147,13 @@ def validate_all(
     results_dir: Path | None = None,
     docs_dir: Path | None = None,
     run_name: str = "adhoc",
+    window_days: int | None = None,
 ) -> list[SuiteOutcome]:
     """Run suites against a DuckDB file, read-only, every metric computed by DuckDB.
 
     With ``results_dir`` and ``docs_dir`` the results are kept as files and rendered as
     Data Docs (one Checkpoint, one docs build); results older than DOCS_KEEP_DAYS go.
+    ``window_days``: the length of the window the suites judge (DuckDB's memory limit).
     """
     gx_duckdb_fetch.install()
     keep = results_dir is not None and docs_dir is not None
@@ -160,7 +162,9 @@ def validate_all(
     context = _context(results_dir if keep else None, docs_dir)
     source = context.data_sources.add_or_update_sql(
         name="warehouse",
-        connection_string=f"duckdb:///{database}?access_mode=READ_ONLY&{urlencode(duckdb_config())}",
+        connection_string=(
+            f"duckdb:///{database}?access_mode=READ_ONLY&" + urlencode(duckdb_config(window_days))
+        ),
     )
     try:
         definitions, by_id = [], {}

@@ -21,9 +21,14 @@ class Window:
     def is_everything(self) -> bool:
         return (self.start, self.end) == EVERYTHING
 
+    @property
+    def length(self) -> int:
+        """How many dates the window holds."""
+        return (self.end - self.start).days + 1
+
     def days(self) -> list[date]:
         """Every date of the window, first to last."""
-        return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
+        return [self.start + timedelta(days=n) for n in range(self.length)]
 
     def whole_months(self) -> Window:
         """The whole months the window touches, first day to last."""

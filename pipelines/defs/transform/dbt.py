@@ -18,7 +18,7 @@ from pipelines.defs.resources import BuildDbLock, YecaiResource
 from pipelines.defs.retry import retry_if_transient
 from pipelines.gates.window import Window
 from pipelines.publish.pending import record_built
-from pipelines.settings import DBT_PROJECT_DIR
+from pipelines.settings import DBT_PROJECT_DIR, duckdb_memory_limit
 from pipelines.transform.dbt_project import (
     MANIFEST_PATH,
     dbt_executable,
@@ -53,7 +53,11 @@ class YecaiTranslator(DagsterDbtTranslator):
 
 def dbt_vars(context: dg.AssetExecutionContext) -> dict[str, str]:
     days = window_days(context)
-    return {"start_date": days[0].isoformat(), "end_date": days[-1].isoformat()}
+    return {
+        "start_date": days[0].isoformat(),
+        "end_date": days[-1].isoformat(),
+        "duckdb_memory_limit": duckdb_memory_limit(len(days)),
+    }
 
 
 def transform_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions:
