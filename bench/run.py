@@ -8,9 +8,9 @@ Each case generates its days into a fresh home (`yecai generate`) and runs them 
 `yecai run` (one Dagster run, one dbt invocation): wall time end to end and per phase
 (the run's Dagster steps), rows per second, and peak memory (the resident memory of the
 run's whole process tree, sampled every 0.2 s, attributed to the phase running then).
-Cases marked so then run the next business date alone (the nightly partition), compute
-the same marts with the DuckDB floor (bench/floor.py) and fct_margin_daily in pandas
-(bench/pandas_margin.py), each in its own process.
+Cases marked so then compute the same marts with the DuckDB floor (bench/floor.py) and
+fct_margin_daily in pandas (bench/pandas_margin.py), each in its own process, and run the
+next three business dates, each alone (nightly partitions; the median of each time).
 """
 
 from __future__ import annotations
