@@ -19,7 +19,9 @@ TARGETS = {
     "floor_overhead_seconds": 30.0,
     "incremental_ratio": 1.3,  # nightly at 365 days of history / at 30 days
     "ingest_rows_per_core": 1_000_000,
-    "gates_ratio": 2.0,  # gates / their plain SQL count queries
+    # gates / their plain SQL count queries; a backfill's gates read every row of its
+    # window, as the weekly audit does: the audit's target (issue 15) is the stricter one
+    "gates_ratio": 1.5,
     "peak_gb": 4.0,
     "nightly_peak_growth_gb": 0.5,  # nightly at years of history: peak <= at 30 days + this
 }
@@ -172,7 +174,8 @@ def verdicts(results: list[Result]) -> list[str]:
             say(
                 ratio <= TARGETS["gates_ratio"],
                 f"gates ({r.case.name}) {_s(r.run.phases['gates'])} ÷ the same checks as "
-                f"plain SQL counts {_s(r.floor['phases']['gates'])} = {ratio:.2f} (≤ 2)",
+                f"plain SQL counts {_s(r.floor['phases']['gates'])} = {ratio:.2f} "
+                f"(≤ {TARGETS['gates_ratio']}, as the audit reads every row)",
             )
     largest = max(results, key=lambda r: r.sales_lines)
     say(
