@@ -1,4 +1,5 @@
-"""The ``yecai`` command: generate, run, demo, sql, audit, report, ui, backup, restore."""
+"""The ``yecai`` command: generate, run, demo, sql, audit, report, close-period,
+reopen-period, periods, ui, backup, restore."""
 
 from __future__ import annotations
 
@@ -75,6 +76,23 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("--start", type=parse_date, required=True, help="first business date")
     report.add_argument("--end", type=parse_date, help="last business date (default: --start)")
     report.set_defaults(handler="report:cmd_report")
+
+    close = commands.add_parser(
+        "close-period", help="close a month: its published figures stop moving (audited)"
+    )
+    close.add_argument("period", help="the month, YYYY-MM")
+    close.add_argument("--by", help="who closes it (default: your user name)")
+    close.add_argument("--reason", help="why, kept in the audit")
+    close.set_defaults(handler="periods:cmd_close_period")
+
+    reopen = commands.add_parser("reopen-period", help="reopen a closed month (audited)")
+    reopen.add_argument("period", help="the month, YYYY-MM")
+    reopen.add_argument("--by", required=True, help="who reopens it")
+    reopen.add_argument("--reason", required=True, help="why, kept in the audit")
+    reopen.set_defaults(handler="periods:cmd_reopen_period")
+
+    periods = commands.add_parser("periods", help="every published month: open or closed, by whom")
+    periods.set_defaults(handler="periods:cmd_periods")
 
     backup = commands.add_parser(
         "backup", help="snapshot build.duckdb, marts.duckdb and the lake (consistent, verified)"

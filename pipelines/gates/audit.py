@@ -22,6 +22,7 @@ from pipelines.gates.run import (
     warned_gates,
 )
 from pipelines.gates.window import Window
+from pipelines.periods import ensure_period_tables
 from pipelines.settings import Settings
 from pipelines.transform.dbt_project import prepare_manifest
 from pipelines.warehouse_lock import writer_lock
@@ -43,6 +44,7 @@ class AuditOutcome:
 def run_audit(settings: Settings, window: Window, run_id: str) -> AuditOutcome:
     """Every gate suite over ``window`` (everything by default), recorded under ``run_id``."""
     config = load_gate_config()
+    ensure_period_tables(settings.build_db)
     gate_run = run_gates(settings, window, config, run_name=run_id)
     record_history(settings, run_id, window, config, gate_run)
     return AuditOutcome(

@@ -13,7 +13,15 @@ from pipelines.settings import REPO_ROOT
 GATES_FILE = REPO_ROOT / "gates.yaml"
 SEVERITIES = ("error", "warn")
 # The gates, as gates.yaml names them; each is an asset check gate_<name>.
-GATES = ("raw", "pii", "completeness", "marts", "reconciliation", "compliance")
+GATES = (
+    "raw",
+    "pii",
+    "completeness",
+    "marts",
+    "reconciliation",
+    "compliance",
+    "closed_periods",
+)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ class MartSpec:
     text_columns: tuple[str, ...]
     changed: ChangedRows | None = None  # None: a run may change any row
     columns: tuple[str, ...] = ()
+    period_column: str | None = None  # the month its figures belong to (period close)
 
     def changed_rows(self, window: Window) -> str | None:
         """The condition selecting the rows a run of ``window`` changed (None: all)."""
@@ -76,6 +77,7 @@ def _spec(node: dict, manifest: Manifest) -> MartSpec:
         ),
         changed=changed_rows(node, manifest),
         columns=tuple(columns),
+        period_column=(node["config"].get("meta") or {}).get("period_column"),
     )
 
 

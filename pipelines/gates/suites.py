@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines.contracts import load_contracts
+from pipelines.gates.closed_periods import closed_periods_suite
 from pipelines.gates.completeness import MART, completeness_suite
 from pipelines.gates.compliance import compliance_suites
 from pipelines.gates.config import GateConfig
@@ -33,4 +34,5 @@ def all_suites(
         completeness_suite(window, manifest, next(s for s in specs if s.name == MART)),
         reconciliation_suite(window, config, manifest),
         *compliance_suites(window, manifest),
+        *(closed_periods_suite(spec, manifest, window) for spec in specs if spec.period_column),
     ]

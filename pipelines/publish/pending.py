@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import periods
 from pipelines.gates.marts import mart_specs
 from pipelines.gates.window import Window
 from pipelines.settings import duckdb_config
@@ -32,6 +33,12 @@ create table if not exists audit.unpublished_windows (
     window_start date not null,
     window_end   date not null,
     built_at     timestamptz not null
+);
+create table if not exists audit.publications (
+    run_id       varchar not null,
+    window_start date not null,
+    window_end   date not null,
+    published_at timestamptz not null
 );
 create table if not exists audit.last_publication (
     published_at timestamptz not null,
@@ -51,6 +58,7 @@ def record_built(build_db: Path, run_id: str, window: Window) -> None:
     """Before dbt builds ``window``: its rows are unpublished until a publication."""
     with duckdb.connect(str(build_db), config=duckdb_config()) as con:
         con.execute(DDL)
+        con.execute(periods.DDL)  # the closed_periods gate reads them in every run
         con.execute(
             "insert into audit.unpublished_windows values (?, ?, ?, ?)",
             [run_id, window.start, window.end, datetime.now(UTC)],
@@ -83,10 +91,18 @@ def gated_window(build_db: Path, window: Window) -> Window:
     return Window(min(first, window.start), max(last, window.end))
 
 
-def clear_published(build_db: Path, marts_db: Path) -> None:
-    """After a publication: every window built so far is published, in marts_db as it is."""
+def clear_published(
+    build_db: Path, marts_db: Path, run_id: str | None = None, window: Window | None = None
+) -> None:
+    """After a publication: every window built so far is published, in marts_db as it is;
+    ``window`` (the dates the run gated and published) is recorded in audit.publications."""
     with duckdb.connect(str(build_db), config=duckdb_config()) as con:
         con.execute(DDL)
+        if run_id is not None and window is not None and not window.is_everything:
+            con.execute(
+                "insert into audit.publications values (?, ?, ?, ?)",
+                [run_id, window.start, window.end, datetime.now(UTC)],
+            )
         con.execute("delete from audit.unpublished_windows")
         con.execute("delete from audit.last_publication")
         con.execute(

@@ -7,12 +7,14 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "pipelines"
-# Engines: ingest → lake → transform → gates → publish, the generator, and what they share.
+# Engines: ingest → lake → transform → gates → publish, the period close, the generator,
+# and what they share.
 ENGINES = (
     "ingest",
     "transform",
     "gates",
     "publish",
+    "periods",
     "generate",
     "contracts",
     "pii",

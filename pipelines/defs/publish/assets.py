@@ -84,7 +84,7 @@ def publish_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions:
                 settings.build_db, settings.marts_db, load_manifest(MANIFEST_PATH), window
             )
             publication = publish(settings.build_db, settings.marts_db, changes)
-            clear_published(settings.build_db, settings.marts_db)
+            clear_published(settings.build_db, settings.marts_db, context.run.run_id, window)
         if publication.stale_wal_removed:
             context.log.warning(
                 f"removed {settings.marts_db.name}.wal, left by a session that opened the "
