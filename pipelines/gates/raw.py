@@ -11,7 +11,7 @@ from pathlib import Path
 import great_expectations as gx
 
 from pipelines.contracts import Column, Contract
-from pipelines.gates.sql import render
+from pipelines.gates.sql import literal, render
 from pipelines.gates.suite import Expectation, GateSuite, Suite, unexpected
 from pipelines.gates.window import Window
 from pipelines.ingest.lake import partition_dir
@@ -78,7 +78,8 @@ def _batch(source: str, window: Window, manifest: Manifest, lake: Path | None) -
         else []
     )
     if folders:
-        return render("raw/lake_batch.sql", manifest, folders=folders, window=window)
+        files = "[" + ", ".join(literal(f"{folder}/*.parquet") for folder in folders) + "]"
+        return render("raw/lake_batch.sql", manifest, files=files, window=window)
     return render("raw/batch.sql", manifest, model=STAGING_MODELS[source], window=window)
 
 

@@ -6,9 +6,8 @@ select
     * exclude (_source_file, _source_row_number),
     _source_file as source_file,
     _source_row_number as source_row_number
-from read_parquet([
-    {%- for folder in folders %}
-    {{ literal(folder ~ '/*.parquet') }}{{ "," if not loop.last }}
-    {%- endfor %}
-], hive_partitioning = true, union_by_name = true)
+from
+    read_parquet(
+        {{ files }}, hive_partitioning = true, union_by_name = true
+    )
 where {{ window.sql('business_date') }}
