@@ -9,6 +9,7 @@ from pipelines.defs.automation.partitions import daily_partitions
 from pipelines.defs.gates.audit import audit_definitions
 from pipelines.defs.gates.checks import gates_definitions
 from pipelines.defs.ingest.assets import ingest_definitions
+from pipelines.defs.periods.jobs import period_definitions
 from pipelines.defs.publish.assets import publish_definitions
 from pipelines.defs.resources import BuildDbLock, YecaiResource
 from pipelines.defs.transform.dbt import transform_definitions
@@ -22,6 +23,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         transform_definitions(partitions),
         gates_definitions(),
         audit_definitions(),
+        period_definitions(),
         publish_definitions(partitions),
         automation_definitions(),
         dg.Definitions(

@@ -5,9 +5,12 @@ reopened. Every close and reopen is audited."""
 import shutil
 from datetime import date
 
+import dagster as dg
 import duckdb
 import pytest
 
+from pipelines.defs import build_definitions
+from pipelines.defs.periods.jobs import CLOSE_JOB, REOPEN_JOB
 from pipelines.gates.closed_periods import closed_periods_suite
 from pipelines.gates.marts import mart_specs
 from pipelines.gates.validate import validate
@@ -151,3 +154,45 @@ def test_the_commands(home):
     ]
     needs_reason = yecai(home.home, *FIRST, "reopen-period", MARCH, "--by", "controller")
     assert needs_reason.returncode == 2  # argparse: --reason is required
+
+
+def test_a_controller_closes_and_reopens_from_the_ui(home):
+    defs = build_definitions(home)
+    with dg.instance_for_test() as instance:
+        refused = defs.resolve_job_def(CLOSE_JOB).execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"ops": {"close_month": {"config": {"period": "2024-04", "by": "王会计"}}}},
+        )
+        assert not refused.success
+        [failure] = [e for e in refused.all_events if e.is_step_failure]
+        assert "never published" in failure.step_failure_data.error.message
+
+        closed = defs.resolve_job_def(CLOSE_JOB).execute_in_process(
+            instance=instance,
+            run_config={"ops": {"close_month": {"config": {"period": MARCH, "by": "王会计"}}}},
+        )
+        assert closed.success
+        [output] = [e for e in closed.all_node_events if e.is_successful_output]
+        shown = output.event_specific_data.metadata  # what the run page shows
+        assert shown["dates checked"].value == "2024-03-01..2024-03-31"
+        assert shown["checksums"].value["fct_margin_daily"]["rows"] > 0
+        reopened = defs.resolve_job_def(REOPEN_JOB).execute_in_process(
+            instance=instance,
+            run_config={
+                "ops": {
+                    "reopen_month": {
+                        "config": {"period": MARCH, "by": "王会计", "reason": "late invoice"}
+                    }
+                }
+            },
+        )
+        assert reopened.success
+    with duckdb.connect(str(home.build_db), read_only=True) as con:
+        events = con.execute(
+            "select action, done_by, run_id from audit.period_events order by done_at"
+        ).fetchall()
+    assert events == [
+        ("CLOSE", "王会计", closed.run_id),
+        ("REOPEN", "王会计", reopened.run_id),
+    ]
