@@ -7,7 +7,8 @@ import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import closing
+import zlib
+from contextlib import closing, suppress
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -59,12 +60,20 @@ def sqlite_text(path: Path) -> str:
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
         tables = [t for (t,) in con.execute("select name from sqlite_master where type='table'")]
         return "\n".join(
-            str(value)
+            value if isinstance(value, str) else _blob_text(value)
             for table in tables
             for row in con.execute(f'select * from "{table}"')
             for value in row
             if isinstance(value, str | bytes)
         )
+
+
+def _blob_text(blob: bytes) -> str:
+    """A blob as the text it holds: Dagster stores its snapshots zlib-compressed (read as
+    compressed bytes, their random bytes once spelled an e-mail shape: `\\xfeg@qu.Xg`)."""
+    with suppress(zlib.error):
+        blob = zlib.decompress(blob)
+    return blob.decode("utf-8", "replace")
 
 
 def test_demo_publishes_marts_that_sql_can_query(tmp_path):
