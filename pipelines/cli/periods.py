@@ -13,12 +13,29 @@ def _note(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _usable(command: str, args: argparse.Namespace):
+    """The home's settings, or the exit code of a usage error (a bad month, no warehouse)."""
+    from pipelines.periods import PeriodRefused, parse_period
+
+    try:
+        parse_period(args.period)
+    except PeriodRefused as wrong:
+        print(f"yecai {command}: {wrong}", file=sys.stderr)
+        return EXIT_USAGE
+    settings = settings_of(args)
+    if not settings.build_db.exists():
+        return not_there_yet(command, settings.home, settings.build_db)
+    return settings
+
+
 def cmd_close_period(args: argparse.Namespace) -> int:
     from pipelines.periods import PeriodRefused, close_period
     from pipelines.transform.dbt_project import MANIFEST_PATH, prepare_manifest
     from pipelines.transform.manifest import load_manifest
 
-    settings = settings_of(args)
+    settings = _usable("close-period", args)
+    if isinstance(settings, int):
+        return settings
     settings.export_env()  # dbt reads the home while it parses
     prepare_manifest()
     by = args.by or getpass.getuser()
@@ -38,7 +55,9 @@ def cmd_close_period(args: argparse.Namespace) -> int:
 def cmd_reopen_period(args: argparse.Namespace) -> int:
     from pipelines.periods import PeriodRefused, reopen_period
 
-    settings = settings_of(args)
+    settings = _usable("reopen-period", args)
+    if isinstance(settings, int):
+        return settings
     try:
         event = reopen_period(settings, args.period, args.by, args.reason, note=_note)
     except PeriodRefused as refused:

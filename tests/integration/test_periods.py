@@ -152,6 +152,8 @@ def test_the_commands(home):
         [MARCH, "closed", "controller"],
         ["2024-04", "open"],
     ]
+    not_a_month = yecai(home.home, *FIRST, "close-period", "24-03")
+    assert not_a_month.returncode == 2 and "YYYY-MM" in not_a_month.stderr
     needs_reason = yecai(home.home, *FIRST, "reopen-period", MARCH, "--by", "controller")
     assert needs_reason.returncode == 2  # argparse: --reason is required
 
