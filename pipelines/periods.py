@@ -22,7 +22,7 @@ import duckdb
 
 from pipelines.gates.marts import MartSpec, mart_specs
 from pipelines.gates.window import Window
-from pipelines.settings import Settings, duckdb_config, sql_literal
+from pipelines.settings import Settings, duckdb_config, sql_literal, table_exists
 from pipelines.transform.manifest import Manifest
 from pipelines.warehouse_lock import writer_lock
 
@@ -137,13 +137,13 @@ def published_months(build_db: Path) -> list[PeriodStatus]:
     whom, when, why) or open (reopened: by whom, when, why)."""
     with duckdb.connect(str(build_db), read_only=True, config=duckdb_config()) as con:
         months: set[str] = set()
-        if _table_exists(con, "audit", "publications"):
+        if table_exists(con, "audit", "publications"):
             for start, end in con.execute(
                 "select window_start, window_end from audit.publications"
             ).fetchall():
                 months.update(f"{day:%Y-%m}" for day in Window(start, end).days())
         latest = {}
-        if _table_exists(con, "audit", "period_events"):
+        if table_exists(con, "audit", "period_events"):
             for period, action, by, at, reason in con.execute(
                 f"select period, action, done_by, done_at, reason from ({latest_events_sql()}) as l"
             ).fetchall():
@@ -196,16 +196,6 @@ def _as_ranges(reasons: dict[date, str]) -> list[str]:
     return lines
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-    )
-
-
 @dataclass(frozen=True)
 class Close:
     period: str
@@ -246,7 +236,7 @@ def _refuse_unless_closeable(
     con: duckdb.DuckDBPyConnection, settings: Settings, period: str
 ) -> None:
     for needed in ("gate_results", "unpublished_windows", "publications"):
-        if not _table_exists(con, "audit", needed):
+        if not table_exists(con, "audit", needed):
             raise PeriodRefused(f"no run has published this warehouse yet (audit.{needed})")
     current = con.execute(
         f"select done_by, done_at from ({current_closes_sql()}) as c where period = ?", [period]

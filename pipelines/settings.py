@@ -11,6 +11,10 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -140,6 +144,17 @@ def duckdb_memory_limit(window_days: int | None = None) -> str:
 def duckdb_config(window_days: int | None = None) -> dict[str, str]:
     """Settings for every DuckDB connection yecai opens (``window_days``: the run's)."""
     return {"memory_limit": duckdb_memory_limit(window_days)}
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether a run has created this table yet (a warehouse from before it has not)."""
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
 
 
 def sql_literal(value: object) -> str:

@@ -18,7 +18,7 @@ GATE = "gate_closed_periods"
 
 
 def _months_in_scope(spec: MartSpec, window: Window) -> str:
-    """A condition on ``recorded.period``: the closed months a run of ``window`` may touch."""
+    """A condition on ``closes.period``: the closed months a run of ``window`` may touch."""
     if window.is_everything or spec.changed is None:
         return "true"
     first = literal(f"{window.start:%Y-%m}")

@@ -23,7 +23,7 @@ import duckdb
 from pipelines import periods
 from pipelines.gates.marts import mart_specs
 from pipelines.gates.window import Window
-from pipelines.settings import duckdb_config
+from pipelines.settings import duckdb_config, table_exists
 from pipelines.transform.manifest import Manifest
 
 DDL = """
@@ -65,23 +65,12 @@ def record_built(build_db: Path, run_id: str, window: Window) -> None:
         )
 
 
-def _has_audit_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Whether a run has created this bookkeeping table yet (a warehouse from before it)."""
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'audit' and table_name = ?",
-            [name],
-        ).fetchone()[0]
-    )
-
-
 def gated_window(build_db: Path, window: Window) -> Window:
     """``window`` widened to every business date built and not yet published."""
     if window.is_everything or not build_db.exists():
         return window
     with duckdb.connect(str(build_db), read_only=True, config=duckdb_config()) as con:
-        if not _has_audit_table(con, "unpublished_windows"):
+        if not table_exists(con, "audit", "unpublished_windows"):
             return window
         first, last = con.execute(
             "select min(window_start), max(window_end) from audit.unpublished_windows"
@@ -121,7 +110,7 @@ def publication_changes(
     with duckdb.connect(str(build_db), read_only=True, config=duckdb_config()) as con:
         last = (
             con.execute("select * from audit.last_publication").fetchall()
-            if _has_audit_table(con, "last_publication")
+            if table_exists(con, "audit", "last_publication")
             else []
         )
     if len(last) != 1 or tuple(last[0][1:]) != _identity(marts_db):

@@ -2,6 +2,9 @@
 same engine as ``yecai close-period`` / ``reopen-period``. The run's metadata shows what
 was checked (the month's dates) and what was recorded (each mart's rows and checksum)."""
 
+import contextlib
+from collections.abc import Iterator
+
 import dagster as dg
 
 from pipelines.defs.resources import BuildDbLock, YecaiResource
@@ -31,6 +34,18 @@ class ReopenConfig(dg.Config):
     reason: str
 
 
+@contextlib.contextmanager
+def refusal_fails_the_run(metadata: dict | None = None) -> Iterator[None]:
+    """A refused close or reopen fails the run with the refusal as its message (no retry:
+    the month's state, not a transient error, refused it)."""
+    try:
+        yield
+    except PeriodRefused as refused:
+        raise dg.Failure(
+            description=str(refused), metadata=metadata or {}, allow_retries=False
+        ) from None
+
+
 @dg.op(description="Close a month: refused unless every date of it was published.")
 def close_month(
     context: dg.OpExecutionContext,
@@ -38,12 +53,10 @@ def close_month(
     yecai: YecaiResource,
     build_db_lock: BuildDbLock,  # noqa: ARG001 - held for the run: a close writes the audit
 ) -> dg.Output[str]:
-    try:
+    with refusal_fails_the_run():
         window = month_window(parse_period(config.period))
-    except PeriodRefused as refused:
-        raise dg.Failure(description=str(refused), allow_retries=False) from None
     checked = {"dates checked": dg.MetadataValue.text(f"{window.start}..{window.end}")}
-    try:
+    with refusal_fails_the_run(checked):
         close = close_period(
             yecai.settings(),
             load_manifest(MANIFEST_PATH),
@@ -52,8 +65,6 @@ def close_month(
             config.reason,
             run_id=context.run.run_id,
         )
-    except PeriodRefused as refused:
-        raise dg.Failure(description=str(refused), metadata=checked, allow_retries=False) from None
     return dg.Output(
         close.event_id,
         metadata={
@@ -72,12 +83,10 @@ def reopen_month(
     yecai: YecaiResource,
     build_db_lock: BuildDbLock,  # noqa: ARG001 - held for the run: a reopen writes the audit
 ) -> dg.Output[str]:
-    try:
+    with refusal_fails_the_run():
         event = reopen_period(
             yecai.settings(), config.period, config.by, config.reason, run_id=context.run.run_id
         )
-    except PeriodRefused as refused:
-        raise dg.Failure(description=str(refused), allow_retries=False) from None
     return dg.Output(event)
 
 
