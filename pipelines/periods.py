@@ -22,6 +22,7 @@ import duckdb
 
 from pipelines.gates.marts import MartSpec, mart_specs
 from pipelines.gates.window import Window
+from pipelines.publish import pending
 from pipelines.settings import Settings, duckdb_config, sql_literal, table_exists
 from pipelines.transform.manifest import Manifest
 from pipelines.warehouse_lock import writer_lock
@@ -29,6 +30,7 @@ from pipelines.warehouse_lock import writer_lock
 CLOSE, REOPEN = "CLOSE", "REOPEN"
 PERIOD_PATTERN = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 NULL_TEXT = "\\N"  # how a null figure is written into the checksum
+FROZEN_SCHEMA = "closed"  # closed.<mart>: each mart's rows of its closed months, as closed
 
 DDL = """
 create schema if not exists audit;
@@ -224,12 +226,33 @@ def close_period(
         ensure_tables(con)
         _refuse_unless_closeable(con, settings, period)
         checksums = _published_checksums(con, settings.marts_db, closing_marts(manifest), period)
-        event_id = _record(con, period, CLOSE, by, reason, run_id)
+        event_id = uuid.uuid4().hex
+        con.begin()  # the frozen rows and the close that shows them, or neither
+        for spec in closing_marts(manifest):  # before the close: the marts show it as built
+            _freeze(con, spec, period, event_id)
+        _record(con, period, CLOSE, by, reason, run_id, event_id)
         con.executemany(
             "insert into audit.period_checksums values (?, ?, ?, ?, ?)",
             [(event_id, period, mart, *figures) for mart, figures in checksums.items()],
         )
+        con.commit()
     return Close(period, event_id, checksums)
+
+
+def _freeze(con: duckdb.DuckDBPyConnection, spec: MartSpec, period: str, event_id: str) -> None:
+    """Keep the month's rows of the mart as closed (``closed.<mart>``, which the mart's
+    view shows from now on); the rows of an earlier close of the month are superseded."""
+    columns = ", ".join(spec.columns)
+    con.execute(
+        f"delete from {FROZEN_SCHEMA}.{spec.name} where close_event_id in "
+        "(select event_id from audit.period_events where period = ? and event_id <> ?)",
+        [period, event_id],
+    )
+    con.execute(
+        f"insert into {FROZEN_SCHEMA}.{spec.name} (close_event_id, {columns}) "
+        f"select ?, {columns} from {spec.relation} where {in_period(spec, '?')}",
+        [event_id, period],
+    )
 
 
 def _refuse_unless_closeable(
@@ -305,7 +328,36 @@ def reopen_period(
         ).fetchone()[0]
         if not closed:
             raise PeriodRefused(f"{period} is not closed: nothing to reopen")
-        return _record(con, period, REOPEN, by, reason, run_id)
+        carriers = _closed_months_carrying(con, period)
+        if carriers:
+            raise PeriodRefused(
+                f"{period} cannot be reopened: closed months carry its adjustments "
+                f"({', '.join(carriers)}); reopen those first, latest first"
+            )
+        event_id = _record(con, period, REOPEN, by, reason, run_id)
+        # The month shows as built again: the next run gates and publishes it.
+        pending.record_unpublished(con, event_id, month_window(period))
+        return event_id
+
+
+def _closed_months_carrying(con: duckdb.DuckDBPyConnection, period: str) -> list[str]:
+    """The closed months whose frozen rows hold adjustment rows for ``period``."""
+    carriers: set[str] = set()
+    for (mart,) in con.execute(
+        "select table_name from information_schema.columns "
+        "where table_schema = ? and column_name = 'is_adjustment'",
+        [FROZEN_SCHEMA],
+    ).fetchall():
+        carriers.update(
+            closed
+            for (closed,) in con.execute(
+                f"select distinct c.period from {FROZEN_SCHEMA}.{mart} as f "
+                f"join ({current_closes_sql()}) as c on f.close_event_id = c.event_id "
+                "where f.is_adjustment and f.adjusts_period = ?",
+                [period],
+            ).fetchall()
+        )
+    return sorted(carriers)
 
 
 def _record(
@@ -315,8 +367,9 @@ def _record(
     by: str,
     reason: str | None,
     run_id: str | None,
+    event_id: str | None = None,
 ) -> str:
-    event_id = uuid.uuid4().hex
+    event_id = event_id or uuid.uuid4().hex
     con.execute(
         "insert into audit.period_events values (?, ?, ?, ?, ?, ?, ?)",
         [event_id, period, action, by, reason, datetime.now(UTC), run_id],

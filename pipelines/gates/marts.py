@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import great_expectations as gx
 
-from pipelines.gates.scope import ChangedRows, changed_rows
+from pipelines.gates.scope import ChangedRows, as_built_model, changed_rows
 from pipelines.gates.sql import render
 from pipelines.gates.suite import Expectation, GateSuite, mart_suite, unexpected
 from pipelines.gates.window import Window
@@ -30,6 +30,7 @@ class MartSpec:
     changed: ChangedRows | None = None  # None: a run may change any row
     columns: tuple[str, ...] = ()
     period_column: str | None = None  # the month its figures belong to (period close)
+    as_built: str | None = None  # a closing mart's as-built model: what runs change
 
     def changed_rows(self, window: Window) -> str | None:
         """The condition selecting the rows a run of ``window`` changed (None: all)."""
@@ -61,6 +62,7 @@ def _spec(node: dict, manifest: Manifest) -> MartSpec:
         elif test["name"] == "expression_is_true":
             expressions.append(kwargs["expression"])
     columns = node["columns"]
+    upstream = as_built_model(node)
     return MartSpec(
         name=node["name"],
         relation=node["relation_name"],
@@ -78,6 +80,7 @@ def _spec(node: dict, manifest: Manifest) -> MartSpec:
         changed=changed_rows(node, manifest),
         columns=tuple(columns),
         period_column=(node["config"].get("meta") or {}).get("period_column"),
+        as_built=manifest.nodes[upstream]["relation_name"] if upstream else None,
     )
 
 

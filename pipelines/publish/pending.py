@@ -20,7 +20,6 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import periods
 from pipelines.gates.marts import mart_specs
 from pipelines.gates.window import Window
 from pipelines.settings import duckdb_config, table_exists
@@ -57,12 +56,17 @@ def _identity(path: Path) -> tuple[int, int, int]:
 def record_built(build_db: Path, run_id: str, window: Window) -> None:
     """Before dbt builds ``window``: its rows are unpublished until a publication."""
     with duckdb.connect(str(build_db), config=duckdb_config()) as con:
-        con.execute(DDL)
-        con.execute(periods.DDL)  # the closed_periods gate reads them in every run
-        con.execute(
-            "insert into audit.unpublished_windows values (?, ?, ?, ?)",
-            [run_id, window.start, window.end, datetime.now(UTC)],
-        )
+        record_unpublished(con, run_id, window)
+
+
+def record_unpublished(con: duckdb.DuckDBPyConnection, cause: str, window: Window) -> None:
+    """The rows of ``window`` may differ from the published file until a publication
+    (``cause``: the run that built them, or the reopen that unfroze them)."""
+    con.execute(DDL)
+    con.execute(
+        "insert into audit.unpublished_windows values (?, ?, ?, ?)",
+        [cause, window.start, window.end, datetime.now(UTC)],
+    )
 
 
 def gated_window(build_db: Path, window: Window) -> Window:

@@ -1,4 +1,4 @@
--- fct_margin_daily holds exactly the sums of fct_sales_margin (no line lost or counted twice),
+-- The daily margin holds exactly the sums of the order lines (no line lost or counted twice),
 -- in the months the run rebuilt (earlier months were checked by the runs that built them).
 with lines as (
     select
@@ -14,13 +14,13 @@ with lines as (
         sum(cogs) as cogs,
         sum(gross_margin) as gross_margin,
         count(*) as order_lines
-    from {{ ref('fct_sales_margin') }}
+    from {{ ref('int_margin__order_lines') }}
     where {{ in_window('business_date', 'month') }}
     group by business_date, brand_code, channel_code, store_id, category
 ),
 
 daily as (
-    select * from {{ ref('fct_margin_daily') }}
+    select * from {{ ref('int_margin__daily') }}
     where {{ in_window('business_date', 'month') }}
 )
 

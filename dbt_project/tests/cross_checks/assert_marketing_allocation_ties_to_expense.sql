@@ -4,7 +4,7 @@ with allocated as (
     select
         cast({{ dbt.date_trunc('month', 'business_date') }} as date) as month_start,
         sum(allocated_marketing) as allocated
-    from {{ ref('fct_margin_daily') }}
+    from {{ ref('int_margin__daily') }}
     where {{ in_window('business_date', 'month') }}
     group by month_start
 ),
@@ -17,7 +17,7 @@ allocatable as (
     where
         expense.month_start between {{ month_window_start() }} and {{ month_window_end() }}
         and exists (
-            select 1 as attributed from {{ ref('fct_sales_margin') }} as order_lines
+            select 1 as attributed from {{ ref('int_margin__order_lines') }} as order_lines
             where
                 order_lines.campaign_id = expense.campaign_id
                 and cast({{ dbt.date_trunc('month', 'order_lines.business_date') }} as date)

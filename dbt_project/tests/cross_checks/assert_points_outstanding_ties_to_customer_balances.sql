@@ -13,7 +13,7 @@ latest as (
         brand_code,
         points_outstanding,
         row_number() over (partition by brand_code order by business_date desc) as recency
-    from {{ ref('points_liability') }}
+    from {{ ref('int_points__liability_daily') }}
 ),
 
 brands as (

@@ -1,4 +1,4 @@
--- The operational side of reconciliation is the margin mart, measure by measure.
+-- The operational side of reconciliation is the line-level margin, measure by measure.
 with marts as (
     select
         business_date,
@@ -7,7 +7,7 @@ with marts as (
         sum(cogs) as cogs,
         sum(points_earned_value - points_redeemed_value) as points_liability,
         sum(net_amount + tax_amount) as receivables
-    from {{ ref('fct_sales_margin') }}
+    from {{ ref('int_margin__order_lines') }}
     group by business_date, brand_code
 ),
 
@@ -19,7 +19,7 @@ recon as (
         sum(case when measure = 'COGS' then operational_amount end) as cogs,
         sum(case when measure = 'POINTS_LIABILITY' then operational_amount end) as points_liability,
         sum(case when measure = 'RECEIVABLES' then operational_amount end) as receivables
-    from {{ ref('recon_sales_ledger') }}
+    from {{ ref('int_finance__recon_daily') }}
     group by business_date, brand_code
 )
 

@@ -17,6 +17,7 @@ from pipelines.defs.automation.partitions import window_days
 from pipelines.defs.resources import BuildDbLock, YecaiResource
 from pipelines.defs.retry import retry_if_transient
 from pipelines.gates.window import Window
+from pipelines.periods import ensure_period_tables
 from pipelines.publish.pending import record_built
 from pipelines.settings import DBT_PROJECT_DIR, duckdb_memory_limit
 from pipelines.transform.dbt_project import (
@@ -81,6 +82,7 @@ def transform_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions
         context.log.info(f"dbt build for {window['start_date']} .. {window['end_date']}")
         settings = yecai.settings()
         days = window_days(context)
+        ensure_period_tables(settings.build_db)  # dbt reads them (period close)
         record_built(settings.build_db, context.run.run_id, Window(days[0], days[-1]))
         targets = settings.dbt_target
         # dbt unit tests are the test suite's (tests/integration/test_dbt.py), not the run's:

@@ -2,9 +2,13 @@
     Margin per order line (订单行毛利): the line-level logic every margin, reconciliation,
     points, marketing and compliance model builds on (fct_sales_margin publishes it).
     Lines of the window are rebuilt; older lines keep their figures, and a customer merged
-    into another moves to the survivor (post-hook).
+    into another moves to the survivor (post-hook), in the lines of closed months too
+    (closed.fct_sales_margin: keys are not figures).
 #}
-{{ config(post_hook="{% if is_incremental() %}{{ rekey_merged_customers(this) }}{% endif %}") }}
+{{ config(post_hook=[
+    "{% if is_incremental() %}{{ rekey_merged_customers(this) }}{% endif %}",
+    "{{ rekey_merged_customers(source('closed', 'fct_sales_margin')) }}",
+]) }}
 -- depends_on: {{ ref('int_identity__key_merges') }}
 
 with

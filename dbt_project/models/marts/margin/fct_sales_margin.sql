@@ -1,13 +1,3 @@
-{# Margin per order line (订单行毛利), as analysts drill into it: the intermediate that the
-    other marts build on, published under the name analysts ask for. #}
-with
-
-order_lines as (
-    select * from {{ ref('int_margin__order_lines') }}
-),
-
-final as (
-    select * from order_lines
-)
-
-select * from final
+{# Margin per order line (订单行毛利) as analysts drill into it: the line-level fact every
+    mart builds on, with closed months as closed (macros/closed_periods.sql). #}
+{{ closed_period_mart(ref('int_margin__order_lines')) }}

@@ -1,4 +1,4 @@
--- Loaded sale lines of the window missing from the margin mart.
+-- Loaded sale lines of the window missing from the line-level margin.
 with
 
 marts_lines as (

@@ -31,7 +31,7 @@ dispensed as (
             order by order_ts, order_id, line_no
             rows between unbounded preceding and current row
         ) as units
-    from {{ ref('fct_sales_margin') }}
+    from {{ ref('int_margin__order_lines') }}
     where
         line_type = 'SALE'
         and prescription_id in (select lines.prescription_id from lines)
@@ -74,5 +74,5 @@ where
         select
             violations.order_id,
             violations.line_no
-        from {{ ref('compliance_rx_violations') }} as violations
+        from {{ ref('int_compliance__rx_violations') }} as violations
     )

@@ -1,4 +1,5 @@
 -- Brand-days whose revenue or COGS difference exceeds the configured share of revenue.
+-- (Adjustment rows carry late data for a closed month: they are not brand-days.)
 with
 
 days as (
@@ -8,7 +9,7 @@ days as (
         max(case when measure = 'REVENUE' then abs(operational_amount) end) as revenue,
         max(case when measure in ('REVENUE', 'COGS') then abs(difference) end) as difference
     from {{ batch }}
-    where {{ window.sql('business_date') }}
+    where {{ window.sql('business_date') }} and not is_adjustment
     group by business_date, brand_code
 )
 
