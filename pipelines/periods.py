@@ -31,6 +31,8 @@ CLOSE, REOPEN = "CLOSE", "REOPEN"
 PERIOD_PATTERN = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 NULL_TEXT = "\\N"  # how a null figure is written into the checksum
 FROZEN_SCHEMA = "closed"  # closed.<mart>: each mart's rows of its closed months, as closed
+# What late data changed in closed months, per mart, brand and measure (dbt builds it).
+DIFFERENCES_SCHEMA, DIFFERENCES = "intermediate", "int_finance__period_differences"
 
 DDL = """
 create schema if not exists audit;
@@ -122,6 +124,7 @@ class PeriodStatus:
     by: str | None = None  # who closed (or last reopened) it
     at: datetime | None = None
     reason: str | None = None
+    adjusted_marts: tuple[str, ...] = ()  # marts whose figures of it late data changed
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -145,14 +148,35 @@ def published_months(build_db: Path) -> list[PeriodStatus]:
             ).fetchall():
                 months.update(f"{day:%Y-%m}" for day in Window(start, end).days())
         latest = {}
+        adjusted = _adjusted_marts(con)
         if table_exists(con, "audit", "period_events"):
             for period, action, by, at, reason in con.execute(
                 f"select period, action, done_by, done_at, reason from ({latest_events_sql()}) as l"
             ).fetchall():
+                closed = action == CLOSE
                 latest[period] = PeriodStatus(
-                    period, "closed" if action == CLOSE else "open", by, at, reason
+                    period,
+                    "closed" if closed else "open",
+                    by,
+                    at,
+                    reason,
+                    adjusted.get(period, ()) if closed else (),
                 )
     return [latest.get(m, PeriodStatus(m, "open")) for m in sorted(months | set(latest))]
+
+
+def _adjusted_marts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, ...]]:
+    """Per closed month, the marts whose figures of it late data has changed since the
+    close (as of the last run: the differences dbt computes)."""
+    if not table_exists(con, DIFFERENCES_SCHEMA, DIFFERENCES):
+        return {}
+    rows = con.execute(
+        f"select d.adjusts_period, string_agg(distinct d.mart, ',' order by d.mart) "
+        f"from {DIFFERENCES_SCHEMA}.{DIFFERENCES} as d "
+        f"join ({current_closes_sql()}) as c on d.close_event_id = c.event_id "
+        "group by d.adjusts_period"
+    ).fetchall()
+    return {period: tuple(marts.split(",")) for period, marts in rows}
 
 
 def close_blockers(con: duckdb.DuckDBPyConnection, window: Window, first_date: date) -> list[str]:

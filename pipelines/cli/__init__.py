@@ -40,6 +40,14 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also deliver a GBK file, a truncated file, a renamed column and a duplicate file",
     )
+    generate.add_argument(
+        "--late-corrections",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="after each month's end, void this share of its sale lines and post a late "
+        "journal into it: files wait in late/<delivery date>/ (truth: late_corrections)",
+    )
     generate.set_defaults(handler="runs:cmd_generate")
 
     run = commands.add_parser("run", help="ingest, build, gate and publish business dates")

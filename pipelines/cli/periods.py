@@ -30,6 +30,7 @@ def _usable(command: str, args: argparse.Namespace):
 
 def cmd_close_period(args: argparse.Namespace) -> int:
     from pipelines.periods import PeriodRefused, close_period
+    from pipelines.publish.month_end import write_month_end_reports
     from pipelines.transform.dbt_project import MANIFEST_PATH, prepare_manifest
     from pipelines.transform.manifest import load_manifest
 
@@ -49,6 +50,9 @@ def cmd_close_period(args: argparse.Namespace) -> int:
     print(f"closed {close.period} (by {by}; event {close.event_id}): checksums of")
     for mart, (rows, checksum) in sorted(close.checksums.items()):
         print(f"  - {mart}: {rows:,} rows, md5 {checksum}")
+    for page in write_month_end_reports(settings):
+        if page.stem == close.period:
+            print(f"month-end report: {page}")
     return 0
 
 
@@ -80,11 +84,14 @@ def cmd_periods(args: argparse.Namespace) -> int:
     if not months:
         print(f"no month of {settings.home} has been published yet", file=sys.stderr)
         return EXIT_USAGE
-    print(f"{'month':<8} {'status':<8} {'by':<16} {'when (UTC)':<17} reason")
+    print(f"{'month':<8} {'status':<8} {'by':<16} {'when (UTC)':<17} {'reason':<24} late data")
     for month in months:
         when = f"{month.at:%Y-%m-%d %H:%M}" if month.at else ""
+        late = f"changed {', '.join(month.adjusted_marts)}" if month.adjusted_marts else ""
         print(
             f"{month.period:<8} {month.status:<8} {month.by or '':<16} {when:<17} "
-            f"{month.reason or ''}"
+            f"{month.reason or '':<24} {late}".rstrip()
         )
+    if any(month.adjusted_marts for month in months):
+        print("late data is carried into the first open month: see the period_adjustments mart")
     return 0

@@ -27,6 +27,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         seed=args.seed,
         anomalies=args.anomalies,
         file_defects=args.file_defects,
+        late_corrections=args.late_corrections,
     )
     summary = generate(settings.landing, settings.truth, request)
     rate = summary.sales_lines / max(summary.seconds, 1e-9) * 60 / 1e6
@@ -37,6 +38,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
         f"in {summary.seconds:.1f}s ({rate:.2f} M sales lines/min)"
     )
     print(f"defects injected: {summary.defects}; truth in {settings.truth}")
+    if summary.late_changes:
+        print(
+            f"late data: {summary.late_changes:,} changes to closed months wait in "
+            f"{settings.home / 'late'}/<delivery date>/ (deliver one by moving its folders "
+            "into landing/, control files last)"
+        )
     return 0
 
 

@@ -22,6 +22,7 @@ import polars as pl
 from pipelines.generate.catalog import load_catalog
 from pipelines.generate.defects import DefectLog
 from pipelines.generate.inventory import window
+from pipelines.generate.late import make_late_corrections
 from pipelines.generate.people import make_population
 from pipelines.generate.piece import generate_piece
 from pipelines.generate.writer import inject_file_defects
@@ -42,6 +43,7 @@ class GenerateRequest:
     seed: int = 42
     anomalies: float = DEFAULT_ANOMALY_RATE
     file_defects: bool = False
+    late_corrections: float = 0.0  # share of a closed month's sale lines voided late
 
     def __post_init__(self) -> None:
         if self.days < 1:
@@ -50,6 +52,8 @@ class GenerateRequest:
             raise SettingsError("--scale must be above 0")
         if not 0 <= self.anomalies < 0.5:
             raise SettingsError("--anomalies is a rate between 0 and 0.5 (e.g. 0.003)")
+        if not 0 <= self.late_corrections < 0.5:
+            raise SettingsError("--late-corrections is a rate between 0 and 0.5 (e.g. 0.01)")
 
 
 @dataclass
@@ -62,6 +66,7 @@ class GenerateSummary:
     ledger_lines: int = 0
     defects: dict[str, int] = field(default_factory=dict)
     files: int = 0
+    late_changes: int = 0  # voided lines and late postings waiting in late/
     seconds: float = 0.0
 
     def to_json(self) -> dict:
@@ -120,6 +125,11 @@ def generate(landing: Path, truth: Path, request: GenerateRequest) -> GenerateSu
         log,
         summary,
     )
+    if request.late_corrections:
+        # late/ sits beside landing/ in the home: deliveries that wait for their date.
+        summary.late_changes = make_late_corrections(
+            landing, landing.parent, truth, days, request.late_corrections, request.seed
+        ).height
     summary.seconds = round(time.perf_counter() - started, 2)
     return summary
 

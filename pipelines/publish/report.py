@@ -43,7 +43,7 @@ class Section:
     html: str
 
 
-def _cell(key: str, value) -> str:
+def cell(key: str, value) -> str:
     if value is None:
         return f'<td data-key="{escape(key)}" data-value="">–</td>'
     shown = f"{value:,.2f}" if isinstance(value, Decimal | float) else f"{value:,}"
@@ -54,7 +54,7 @@ def _flag(key: str, value: bool) -> str:
     return f'<td data-key="{escape(key)}" data-value="{value}">{"yes" if value else "no"}</td>'
 
 
-def _table(table_id: str, header: list[str], rows: list[list[str]]) -> str:
+def html_table(table_id: str, header: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = "".join(f"<tr>{''.join(row)}</tr>" for row in rows)
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
@@ -64,7 +64,7 @@ def _margin(con: duckdb.DuckDBPyConnection, day: date) -> Section:
     start = day - timedelta(days=TREND_DAYS - 1)
     daily = con.execute(
         """select business_date, brand_code, sum(gross_margin), sum(contribution_margin)
-           from fct_margin_daily where business_date between ? and ?
+           from fct_margin_daily where business_date between ? and ? and not is_adjustment
            group by 1, 2 order by 1, 2""",
         [start, day],
     ).fetchall()
@@ -85,13 +85,14 @@ def _margin(con: duckdb.DuckDBPyConnection, day: date) -> Section:
     today = con.execute(
         """select brand_code, sum(recognized_revenue), sum(gross_margin),
                sum(allocated_marketing), sum(contribution_margin)
-           from fct_margin_daily where business_date = ? group by 1 order by 1""",
+           from fct_margin_daily where business_date = ? and not is_adjustment
+           group by 1 order by 1""",
         [day],
     ).fetchall()
     rows = [
         [f"<td>{escape(brand)}</td>"]
         + [
-            _cell(f"margin:{brand}:{name}", value)
+            cell(f"margin:{brand}:{name}", value)
             for name, value in zip(
                 (
                     "recognized_revenue",
@@ -105,7 +106,7 @@ def _margin(con: duckdb.DuckDBPyConnection, day: date) -> Section:
         ]
         for brand, *values in today
     ]
-    table = _table(
+    table = html_table(
         "margin",
         [
             "brand",
@@ -122,16 +123,17 @@ def _margin(con: duckdb.DuckDBPyConnection, day: date) -> Section:
 def _reconciliation(con: duckdb.DuckDBPyConnection, day: date) -> Section:
     rows = con.execute(
         """select brand_code, measure, operational_amount, ledger_amount, difference, status
-           from recon_sales_ledger where business_date = ? order by 1, 2""",
+           from recon_sales_ledger where business_date = ? and not is_adjustment
+           order by 1, 2""",
         [day],
     ).fetchall()
     body = [
         [
             f"<td>{escape(brand)}</td>",
             f"<td>{escape(measure)}</td>",
-            _cell(f"recon:{brand}:{measure}:operational", operational),
-            _cell(f"recon:{brand}:{measure}:ledger", ledger),
-            _cell(f"recon:{brand}:{measure}:difference", difference),
+            cell(f"recon:{brand}:{measure}:operational", operational),
+            cell(f"recon:{brand}:{measure}:ledger", ledger),
+            cell(f"recon:{brand}:{measure}:difference", difference),
             f'<td class="{status}" data-key="recon:{brand}:{measure}:status" '
             f'data-value="{status}">{status}</td>',
         ]
@@ -144,7 +146,7 @@ def _reconciliation(con: duckdb.DuckDBPyConnection, day: date) -> Section:
         brands,
         {s: [sum(1 for r in rows if r[0] == b and r[5] == s) for b in brands] for s in statuses},
     )
-    table = _table(
+    table = html_table(
         "reconciliation",
         ["brand", "measure", "operations", "ledger", "difference", "status"],
         body,
@@ -173,11 +175,11 @@ def _compliance(con: duckdb.DuckDBPyConnection, day: date) -> Section:
         if counts
         else ""
     )
-    table = _table(
+    table = html_table(
         "compliance",
         ["reason", "lines"],
         [
-            [f"<td>{escape(reason)}</td>", _cell(f"compliance:{mart}:{reason}", n)]
+            [f"<td>{escape(reason)}</td>", cell(f"compliance:{mart}:{reason}", n)]
             for mart, reason, n in counts
         ],
     )
@@ -190,7 +192,7 @@ def _points(con: duckdb.DuckDBPyConnection, day: date) -> Section:
         """select brand_code, points_outstanding, liability_value from (
                select *, row_number() over (
                    partition by brand_code order by business_date desc) as latest
-               from points_liability where business_date <= ?)
+               from points_liability where business_date <= ? and not is_adjustment)
            where latest = 1 order by 1""",
         [day],
     ).fetchall()
@@ -210,27 +212,27 @@ def _points(con: duckdb.DuckDBPyConnection, day: date) -> Section:
         if liability
         else ""
     )
-    liability_table = _table(
+    liability_table = html_table(
         "points_liability",
         ["brand", "points outstanding", "liability (CNY)"],
         [
             [
                 f"<td>{escape(b)}</td>",
-                _cell(f"points:{b}:outstanding", p),
-                _cell(f"points:{b}:liability", v),
+                cell(f"points:{b}:outstanding", p),
+                cell(f"points:{b}:liability", v),
             ]
             for b, p, v in liability
         ],
     )
-    settlement_table = _table(
+    settlement_table = html_table(
         "settlement",
         ["earned at", "spent at", "points", "settlement (CNY)"],
         [
             [
                 f"<td>{escape(e)}</td>",
                 f"<td>{escape(r)}</td>",
-                _cell(f"settlement:{e}:{r}:points", p),
-                _cell(f"settlement:{e}:{r}:value", v),
+                cell(f"settlement:{e}:{r}:points", p),
+                cell(f"settlement:{e}:{r}:value", v),
             ]
             for e, r, p, v in settlement
         ],
@@ -258,7 +260,7 @@ def _marketing(con: duckdb.DuckDBPyConnection, day: date) -> Section:
         if rows
         else ""
     )
-    table = _table(
+    table = html_table(
         "marketing",
         [
             "campaign",
@@ -273,16 +275,55 @@ def _marketing(con: duckdb.DuckDBPyConnection, day: date) -> Section:
             [
                 f"<td>{escape(c)}</td>",
                 f"<td>{escape(b)}</td>",
-                _cell(f"marketing:{c}:budget", bud),
-                _cell(f"marketing:{c}:actual", act),
-                _cell(f"marketing:{c}:revenue", rev),
-                _cell(f"marketing:{c}:roi", roi),
+                cell(f"marketing:{c}:budget", bud),
+                cell(f"marketing:{c}:actual", act),
+                cell(f"marketing:{c}:revenue", rev),
+                cell(f"marketing:{c}:roi", roi),
                 _flag(f"marketing:{c}:over", over),
             ]
             for c, b, bud, act, rev, roi, over in rows
         ],
     )
     return Section("Marketing (营销费用)", chart + table)
+
+
+def _adjustments(con: duckdb.DuckDBPyConnection, day: date) -> Section:
+    """Late data for closed months carried into this day (the first of an open month)."""
+    if day.day != 1:
+        return Section("", "")
+    rows = con.execute(
+        """select adjusts_period, mart, brand_code, item, measure, closed_amount,
+               adjustment_amount, adjustment_files
+           from period_adjustments where carried_into_period = ?
+           order by 1, 2, 3, 4, 5""",
+        [day.strftime("%Y-%m")],
+    ).fetchall()
+    if not rows:
+        return Section("", "")
+    table = html_table(
+        "adjustments",
+        ["closed month", "mart", "brand", "item", "measure", "as closed", "adjustment"],
+        [
+            [
+                f"<td>{escape(period)}</td>",
+                f"<td>{escape(mart)}</td>",
+                f"<td>{escape(brand or '')}</td>",
+                f"<td>{escape(item or '')}</td>",
+                f"<td>{escape(measure)}</td>",
+                cell(f"adjustment:{period}:{mart}:{brand}:{item}:{measure}:closed", closed),
+                cell(f"adjustment:{period}:{mart}:{brand}:{item}:{measure}", amount),
+            ]
+            for period, mart, brand, item, measure, closed, amount, _ in rows
+        ],
+    )
+    files = sorted({name for *_, names in rows for name in (names or "").split(", ") if name})
+    note = (
+        '<p class="note">Late data for closed months, carried into this day as adjustment '
+        "rows (is_adjustment) of fct_margin_daily, recon_sales_ledger and points_liability; "
+        "the closed months keep their figures. Figures above exclude them. From: "
+        f"{escape(', '.join(files))}.</p>"
+    )
+    return Section("Adjustments for closed months (月结后调整)", note + table)
 
 
 # A run writes the reports of its window's last month: what someone opens the morning after.
@@ -306,9 +347,16 @@ def write_daily_reports(
     def render(con: duckdb.DuckDBPyConnection, day: date) -> Path:
         sections = [
             build(con, day)
-            for build in (_margin, _reconciliation, _compliance, _points, _marketing)
+            for build in (
+                _adjustments,
+                _margin,
+                _reconciliation,
+                _compliance,
+                _points,
+                _marketing,
+            )
         ]
-        body = "".join(f"<h2>{escape(s.title)}</h2>{s.html}" for s in sections)
+        body = "".join(f"<h2>{escape(s.title)}</h2>{s.html}" for s in sections if s.title)
         html = (
             '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
             f"<title>业财日报 {day}</title><style>{STYLE}</style></head><body>"
@@ -316,7 +364,7 @@ def write_daily_reports(
             f'<p class="note">From {escape(marts_db.name)}, published {published}. '
             f"{escape(gate_summary)}</p>{body}</body></html>"
         )
-        path = _write_atomically(reports / "daily" / f"{day.isoformat()}.html", html)
+        path = write_atomically(reports / "daily" / f"{day.isoformat()}.html", html)
         crash_point("report.written")
         return path
 
@@ -332,7 +380,7 @@ def write_daily_reports(
             return list(pool.map(render_day, days))
 
 
-def _write_atomically(target: Path, text: str) -> Path:
+def write_atomically(target: Path, text: str) -> Path:
     """A reader opening the report never sees half of it."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_suffix(".html.tmp")

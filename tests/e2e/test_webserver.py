@@ -86,9 +86,13 @@ class Server:
         while time.monotonic() < deadline:
             assert self.process.poll() is None, (self.home / "ui.log").read_text()
             try:
-                nodes = self.graphql("{ assetNodes { assetKey { path } } }")["assetNodes"]
+                nodes = self.graphql("{ assetNodes { assetKey { path } isMaterializable } }")[
+                    "assetNodes"
+                ]
                 if nodes:
-                    return nodes
+                    # The launchpad offers what can be materialized: not the tables yecai's
+                    # own commands write (period close), which dbt reads as sources.
+                    return [n for n in nodes if n["isMaterializable"]]
             except OSError:
                 pass
             time.sleep(1)
@@ -102,7 +106,7 @@ class Server:
             {
                 "backfillParams": {
                     "tags": [],
-                    "assetSelection": [node["assetKey"] for node in nodes],
+                    "assetSelection": [{"path": node["assetKey"]["path"]} for node in nodes],
                     "partitionNames": [day.isoformat() for day in days],
                     "fromFailure": False,
                 }
@@ -208,7 +212,8 @@ def test_the_asset_graph_shows_the_assets(server, tmp_path):
     page = f"{server.url}/locations/{LOCATION}/asset-groups/marts"
     budget = "--virtual-time-budget=30000"  # let the app fetch and lay out the graph
     dom = chromium(tmp_path, "--window-size=1600,1200", budget, "--dump-dom", page).stdout
-    for asset in ("fct_sales_margin", "customer_profile"):
+    # The graph draws the nodes in view (the marts group's first column, at this size).
+    for asset in ("customer_profile", "fct_margin_daily", "period_adjustments"):
         assert asset in dom, asset
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "asset-graph.png"

@@ -38,6 +38,7 @@ def test_every_expected_asset_is_defined(defs):
         "marts/marketing_budget_vs_actual",
         "marts/compliance_rx_violations",
         "marts/compliance_traceability",
+        "marts/period_adjustments",
         "intermediate/int_identity__identifier_keys",
         "published/marts",
         "reports/dbt_docs",

@@ -211,8 +211,9 @@ FAULTS = {
         "gate_reconciliation",
         "reconciliation",
         [
-            "update marts.recon_sales_ledger set difference = operational_amount / 10, "
-            "status = 'BREAK' where rowid = (select min(rowid) from marts.recon_sales_ledger "
+            "update intermediate.int_finance__recon_daily set difference = "
+            "operational_amount / 10, status = 'BREAK' where rowid = (select min(rowid) "
+            "from intermediate.int_finance__recon_daily "
             "where measure = 'REVENUE' and operational_amount > 0)"
         ],
         "no brand-day revenue or COGS difference above",

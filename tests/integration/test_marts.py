@@ -25,6 +25,7 @@ MARTS = {
     "marketing_budget_vs_actual",
     "compliance_rx_violations",
     "compliance_traceability",
+    "period_adjustments",
 }
 
 

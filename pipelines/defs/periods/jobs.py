@@ -15,6 +15,7 @@ from pipelines.periods import (
     parse_period,
     reopen_period,
 )
+from pipelines.publish.month_end import write_month_end_reports
 from pipelines.transform.dbt_project import MANIFEST_PATH
 from pipelines.transform.manifest import load_manifest
 
@@ -65,10 +66,12 @@ def close_month(
             config.reason,
             run_id=context.run.run_id,
         )
+    [page] = [p for p in write_month_end_reports(yecai.settings()) if p.stem == close.period]
     return dg.Output(
         close.event_id,
         metadata={
             **checked,
+            "month-end report": dg.MetadataValue.path(str(page)),
             "checksums": dg.MetadataValue.json(
                 {mart: {"rows": rows, "md5": md5} for mart, (rows, md5) in close.checksums.items()}
             ),

@@ -8,6 +8,7 @@ from pipelines.defs.resources import BuildDbLock, YecaiResource
 from pipelines.defs.retry import retry_if_transient
 from pipelines.gates.window import Window
 from pipelines.publish.marts_file import publish
+from pipelines.publish.month_end import write_month_end_reports
 from pipelines.publish.pending import clear_published, gated_window, publication_changes
 from pipelines.publish.report import days_to_report, write_daily_reports
 from pipelines.runs.summary import PUBLISHED_MARTS
@@ -107,7 +108,8 @@ def publish_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions:
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"html"},
         description="reports/daily/<date>.html for the last 31 days published: the "
-        "business-finance daily report (业财日报); `yecai report` writes any other date.",
+        "business-finance daily report (业财日报); `yecai report` writes any other date. "
+        "And reports/month_end/<YYYY-MM>.html for every month closed (月结报告).",
     )
     def daily_report(context: dg.AssetExecutionContext, yecai: YecaiResource):
         settings = yecai.settings()
@@ -117,10 +119,13 @@ def publish_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions:
             days_to_report(window_days(context)),
             gate_summary(context),
         )
+        # A closed month's page lists the late data since its close: it may have changed.
+        month_end = write_month_end_reports(settings)
         return dg.MaterializeResult(
             metadata={
                 "reports": dg.MetadataValue.int(len(paths)),
                 "latest": dg.MetadataValue.path(str(paths[-1])),
+                "month-end pages": dg.MetadataValue.int(len(month_end)),
             }
         )
 

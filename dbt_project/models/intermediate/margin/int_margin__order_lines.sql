@@ -7,7 +7,7 @@
 #}
 {{ config(post_hook=[
     "{% if is_incremental() %}{{ rekey_merged_customers(this) }}{% endif %}",
-    "{{ rekey_merged_customers(source('closed', 'fct_sales_margin')) }}",
+    "{% if is_incremental() %}{{ rekey_merged_customers(source('closed', 'fct_sales_margin')) }}{% endif %}",
 ]) }}
 -- depends_on: {{ ref('int_identity__key_merges') }}
 
