@@ -48,7 +48,8 @@ run: setup
 test: setup browser
 	$(BIN)/pytest -m "not reliability" --durations=15
 
-# The slow reliability runs (kill and re-run, security scan, backup): ~22 min, so apart.
+# The slow reliability runs (kill and re-run, security scan, backup, period close against
+# truth): ~26 min, so apart.
 test-reliability: setup
 	$(BIN)/pytest -m reliability --durations=10
 

@@ -195,12 +195,23 @@ def close_blockers(con: duckdb.DuckDBPyConnection, window: Window, first_date: d
             "where not passed and severity = 'error' group by run_id"
         ).fetchall()
     )
+    reopens = {
+        event: period
+        for event, period in con.execute(
+            "select event_id, period from audit.period_events where action = ?", [REOPEN]
+        ).fetchall()
+    }
     reasons: dict[date, str] = {}
     for day in window.days():
         if day < first_date:
             continue  # before this home's first business date: nothing to publish
         pending = [run for run, start, end in unpublished if start <= day <= end]
-        if pending:
+        if pending and pending[-1] in reopens:
+            reasons[day] = (
+                f"reopened ({reopens[pending[-1]]}) and not published since: "
+                "run any date (yecai run) to publish it"
+            )
+        elif pending:
             gates = failed_gates.get(pending[-1])
             why = f"its error gates failed ({gates})" if gates else "it was not published"
             reasons[day] = f"built by run {pending[-1]} and not published: {why}"

@@ -7,6 +7,7 @@ adjustments must be the truth's, and a reopen must give what a never-closed ware
 
 import shutil
 from datetime import date
+from decimal import Decimal
 
 import duckdb
 import polars as pl
@@ -17,12 +18,21 @@ from pipelines.gates.validate import validate
 from pipelines.gates.window import Window
 from pipelines.generate import GenerateRequest, generate
 from pipelines.generate.late import TRUTH_FILE, deliver_late
-from pipelines.periods import close_period, closing_marts, figure_columns, reopen_period
+from pipelines.periods import (
+    PeriodRefused,
+    close_period,
+    closing_marts,
+    figure_columns,
+    published_months,
+    reopen_period,
+)
 from pipelines.settings import Settings
 from pipelines.transform.manifest import load_manifest
 from tests.conftest import run_windows
+from tests.e2e.test_daily_report import Figures
 
-pytestmark = pytest.mark.slow
+# Five runs of a month and more (~3.5 min): with the other whole-window runs, apart.
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
 JANUARY = "2024-01"
 REQUEST = GenerateRequest(
@@ -207,6 +217,8 @@ def test_reopen_and_rerun_gives_the_never_closed_figures_and_a_new_close(
 ):
     settings = copy(closed[0], tmp_path)
     reopen_period(settings, JANUARY, "controller", "late corrections")
+    with pytest.raises(PeriodRefused, match=r"reopened \(2024-01\) and not published since"):
+        close_period(settings, manifest, JANUARY, "controller", "too soon")
     run_windows(settings, [(DELIVERY, DELIVERY)])  # the nightly publishes January anew
     for spec in closing_marts(manifest):
         assert january_rows(settings, spec) == january_rows(never_closed, spec), spec.name
@@ -239,3 +251,35 @@ def test_a_close_without_late_data_changes_no_mart(published, manifest, tmp_path
                 f"except all select {built} from {spec.relation})"
             ).fetchone()
             assert (shown, extra) == ((0,), (0,)), spec.name
+
+
+def test_the_reports_show_the_month_as_closed_and_its_adjustments(closed):
+    """The month-end page (written by the publication after the late data) and the daily
+    report of the carrying day, against the published marts."""
+    settings, _ = closed
+    [january] = [m for m in published_months(settings.build_db) if m.period == JANUARY]
+    assert january.status == "closed" and "fct_margin_daily" in january.adjusted_marts
+    page = figures(settings.reports / "month_end" / f"{JANUARY}.html")
+    day = figures(settings.reports / "daily" / "2024-02-01.html")
+    with duckdb.connect(str(settings.marts_db), read_only=True) as con:
+        revenue = con.execute(
+            "select brand_code, sum(recognized_revenue) from fct_margin_daily "
+            "where business_date between date '2024-01-01' and date '2024-01-31' "
+            "group by brand_code"
+        ).fetchall()
+        adjustments = con.execute(
+            "select mart, brand_code, item, measure, adjustment_amount from period_adjustments"
+        ).fetchall()
+    assert revenue and adjustments
+    for brand, amount in revenue:
+        assert Decimal(page[f"month:{JANUARY}:{brand}:revenue"]) == amount
+    for mart, brand, item, measure, amount in adjustments:
+        key = f"{mart}:{brand}:{item}:{measure}"
+        assert Decimal(page[f"month:{JANUARY}:{key}"]) == amount
+        assert Decimal(day[f"adjustment:{JANUARY}:{key}"]) == amount
+
+
+def figures(page) -> dict[str, str]:
+    parser = Figures()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser.values
