@@ -49,7 +49,7 @@ test: setup browser
 	$(BIN)/pytest -m "not reliability" --durations=15
 
 # The slow reliability runs (kill and re-run, security scan, backup, period close against
-# truth): ~26 min, so apart.
+# truth): ~30 min, so apart.
 test-reliability: setup
 	$(BIN)/pytest -m reliability --durations=10
 

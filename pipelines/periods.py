@@ -131,10 +131,37 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
 
 
-def ensure_period_tables(build_db: Path) -> None:
-    """The tables the closed_periods gate reads exist (a warehouse from before them)."""
+def ensure_period_tables(build_db: Path, manifest: Manifest | None = None) -> None:
+    """Before a dbt build: the tables period close reads exist, and a warehouse from
+    before period close keeps its history (see :func:`adopt_mart_history`)."""
     with duckdb.connect(str(build_db), config=duckdb_config()) as con:
         ensure_tables(con)
+        if manifest is not None:
+            adopt_mart_history(con, manifest)
+
+
+def adopt_mart_history(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> list[str]:
+    """A closing mart used to be the incremental table itself; now its as-built model is.
+    A warehouse built before that holds the mart's history in ``marts.<mart>``: it becomes
+    the as-built model's table (same columns), so the first build after the upgrade adds
+    its window to all of history instead of starting an empty table. Returns the marts
+    adopted."""
+    adopted = []
+    for spec in closing_marts(manifest):
+        if spec.as_built is None or spec.as_built == spec.relation:
+            continue
+        schema, table = (part.strip('"') for part in spec.as_built.split(".")[-2:])
+        was_table = con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? "
+            "and table_name = ? and table_type = 'BASE TABLE'",
+            ["marts", spec.name],
+        ).fetchone()[0]
+        if was_table and not table_exists(con, schema, table):
+            con.execute(f"create schema if not exists {schema}")
+            con.execute(f'create table {schema}.{table} as select * from marts."{spec.name}"')
+            con.execute(f'drop table marts."{spec.name}"')  # dbt makes it the view
+            adopted.append(spec.name)
+    return adopted
 
 
 def published_months(build_db: Path) -> list[PeriodStatus]:

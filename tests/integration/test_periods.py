@@ -19,6 +19,7 @@ from pipelines.periods import (
     PeriodRefused,
     close_period,
     closing_marts,
+    ensure_period_tables,
     published_months,
     reopen_period,
 )
@@ -199,3 +200,22 @@ def test_a_controller_closes_and_reopens_from_the_ui(home):
         ("CLOSE", "王会计", closed.run_id),
         ("REOPEN", "王会计", reopened.run_id),
     ]
+
+
+def test_a_warehouse_from_before_period_close_keeps_its_history(manifest, tmp_path):
+    """Its marts were the incremental tables; their rows become the as-built models'."""
+    build = tmp_path / "build.duckdb"
+    with duckdb.connect(str(build)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.fct_margin_daily as select date '2024-01-05' as d")
+        con.execute("create view marts.fct_sales_margin as select 1 as x")  # was a view
+    ensure_period_tables(build, manifest)
+    ensure_period_tables(build, manifest)  # the next run: nothing left to adopt
+    with duckdb.connect(str(build), read_only=True) as con:
+        assert con.execute("select d from intermediate.int_margin__daily").fetchall() == [
+            (date(2024, 1, 5),)
+        ]
+        left = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    assert left == [("fct_sales_margin",)]

@@ -26,6 +26,7 @@ from pipelines.transform.dbt_project import (
     prune_targets,
     publish_dbt_docs,
 )
+from pipelines.transform.manifest import load_manifest
 
 DBT_DOCS = dg.AssetKey(["reports", "dbt_docs"])
 
@@ -82,7 +83,7 @@ def transform_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions
         context.log.info(f"dbt build for {window['start_date']} .. {window['end_date']}")
         settings = yecai.settings()
         days = window_days(context)
-        ensure_period_tables(settings.build_db)  # dbt reads them (period close)
+        ensure_period_tables(settings.build_db, load_manifest(MANIFEST_PATH))
         record_built(settings.build_db, context.run.run_id, Window(days[0], days[-1]))
         targets = settings.dbt_target
         # dbt unit tests are the test suite's (tests/integration/test_dbt.py), not the run's:
