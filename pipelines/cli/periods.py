@@ -50,9 +50,8 @@ def cmd_close_period(args: argparse.Namespace) -> int:
     print(f"closed {close.period} (by {by}; event {close.event_id}): checksums of")
     for mart, (rows, checksum) in sorted(close.checksums.items()):
         print(f"  - {mart}: {rows:,} rows, md5 {checksum}")
-    for page in write_month_end_reports(settings):
-        if page.stem == close.period:
-            print(f"month-end report: {page}")
+    for page in write_month_end_reports(settings, close.period):
+        print(f"month-end report: {page}")
     return 0
 
 

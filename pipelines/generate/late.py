@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipelines.ingest.landing import CONTROL_SUFFIX, partition_folder, write_control
+from pipelines.ingest.landing import CONTROL_SUFFIX, deliver, partition_folder
 
 LATE_FOLDER = "late"
 TRUTH_FILE = "late_corrections.parquet"
@@ -183,7 +183,7 @@ def _write_reversals(late_root: Path, day: date, originals: pl.DataFrame) -> Non
     buffer = io.BytesIO()
     reversal.write_parquet(buffer)
     name = f"gl_journal_{stamp}_void.parquet"
-    _write_late(late_root / "ledger" / day.isoformat() / name, buffer.getvalue(), reversal.height)
+    deliver(late_root / "ledger" / day.isoformat() / name, buffer.getvalue(), reversal.height)
 
 
 def _late_postings(landing: Path, late_root: Path, last: date, delivery: date) -> list[dict]:
@@ -238,7 +238,7 @@ def _late_postings(landing: Path, late_root: Path, last: date, delivery: date) -
     name = f"gl_journal_{stamp}_late.parquet"
     buffer = io.BytesIO()
     frame.write_parquet(buffer)
-    _write_late(late_root / "ledger" / last.isoformat() / name, buffer.getvalue(), frame.height)
+    deliver(late_root / "ledger" / last.isoformat() / name, buffer.getvalue(), frame.height)
     return [
         {
             "kind": "LATE_POSTING",
@@ -261,14 +261,7 @@ def _late_postings(landing: Path, late_root: Path, last: date, delivery: date) -
 
 
 def _write_late_csv(path: Path, frame: pl.DataFrame) -> None:
-    content = frame.write_csv().encode("utf-8")
-    _write_late(path, content, frame.height)
-
-
-def _write_late(path: Path, content: bytes, rows: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    write_control(path, content, rows)
+    deliver(path, frame.write_csv().encode("utf-8"), frame.height)
 
 
 def deliver_late(home: Path, landing: Path, through: date) -> list[Path]:

@@ -18,7 +18,7 @@ import polars as pl
 
 from pipelines.contracts import load_contract
 from pipelines.generate.defects import DefectLog
-from pipelines.ingest.landing import partition_folder, write_control
+from pipelines.ingest.landing import deliver, partition_folder, write_control
 
 SALES_FILES = {"AUTO": "auto_dms", "HEALTH": "health_o2o", "KIDS": "kids_pos"}
 
@@ -175,12 +175,8 @@ def write_source(
                 body.write_csv(buffer, include_header=True, null_value="")
             else:
                 body.write_parquet(buffer, compression="zstd")
-            content = buffer.getvalue()
-            folder = partition_folder(landing, source, day)
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / name
-            path.write_bytes(content)
-            write_control(path, content, body.height)
+            path = partition_folder(landing, source, day) / name
+            deliver(path, buffer.getvalue(), body.height)
             written.append(path)
     where = {d["defect_id"]: d for d in located}
     for row in log.rows:

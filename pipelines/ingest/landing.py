@@ -160,3 +160,10 @@ def write_control(path: Path, content: bytes, rows: int) -> None:
     """Write ``<file>.ok`` beside a data file, as a source system does (last)."""
     control = {"rows": rows, "sha256": sha256_hex(content)}
     path.with_name(path.name + CONTROL_SUFFIX).write_text(json.dumps(control), encoding="utf-8")
+
+
+def deliver(path: Path, content: bytes, rows: int) -> None:
+    """Write a data file and then its control file, as a source system delivers one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    write_control(path, content, rows)

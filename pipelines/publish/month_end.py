@@ -15,15 +15,26 @@ from pathlib import Path
 import duckdb
 
 from pipelines.periods import PeriodStatus, month_window, published_months
-from pipelines.publish.report import STYLE, cell, html_table, write_atomically
+from pipelines.publish.report import (
+    STYLE,
+    cell,
+    html_table,
+    points_outstanding,
+    write_atomically,
+)
 from pipelines.settings import Settings, duckdb_config
 
 FOLDER = "month_end"
 
 
-def write_month_end_reports(settings: Settings) -> list[Path]:
-    """The page of each month closed now, from the published file; returns their paths."""
-    closed = [m for m in published_months(settings.build_db) if m.status == "closed"]
+def write_month_end_reports(settings: Settings, period: str | None = None) -> list[Path]:
+    """The page of each month closed now (or of ``period`` only, when it is closed), from
+    the published file; returns their paths."""
+    closed = [
+        m
+        for m in published_months(settings.build_db)
+        if m.status == "closed" and period in (None, m.period)
+    ]
     if not closed:
         return []
     with duckdb.connect(str(settings.marts_db), read_only=True, config=duckdb_config()) as con:
@@ -79,14 +90,7 @@ def _margin(con: duckdb.DuckDBPyConnection, first, last, period: str) -> str:
 
 
 def _points(con: duckdb.DuckDBPyConnection, last, period: str) -> str:
-    rows = con.execute(
-        """select brand_code, points_outstanding, liability_value from (
-               select *, row_number() over (
-                   partition by brand_code order by business_date desc) as latest
-               from points_liability where business_date <= ? and not is_adjustment)
-           where latest = 1 order by 1""",
-        [last],
-    ).fetchall()
+    rows = points_outstanding(con, last)
     return html_table(
         "month_points",
         ["brand", "points outstanding", "liability (CNY)"],

@@ -187,8 +187,10 @@ def _compliance(con: duckdb.DuckDBPyConnection, day: date) -> Section:
     return Section("Compliance (处方药与一物一码)", note + chart + table)
 
 
-def _points(con: duckdb.DuckDBPyConnection, day: date) -> Section:
-    liability = con.execute(
+def points_outstanding(con: duckdb.DuckDBPyConnection, day: date) -> list[tuple]:
+    """Per brand, (brand, points outstanding, liability) at the end of ``day``: its latest
+    row by then (adjustment rows carry changes, not balances)."""
+    return con.execute(
         """select brand_code, points_outstanding, liability_value from (
                select *, row_number() over (
                    partition by brand_code order by business_date desc) as latest
@@ -196,6 +198,10 @@ def _points(con: duckdb.DuckDBPyConnection, day: date) -> Section:
            where latest = 1 order by 1""",
         [day],
     ).fetchall()
+
+
+def _points(con: duckdb.DuckDBPyConnection, day: date) -> Section:
+    liability = points_outstanding(con, day)
     period = day.strftime("%Y-%m")
     settlement = con.execute(
         """select earned_brand_code, redeemed_brand_code, points, settlement_value

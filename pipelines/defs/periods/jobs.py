@@ -66,7 +66,7 @@ def close_month(
             config.reason,
             run_id=context.run.run_id,
         )
-    [page] = [p for p in write_month_end_reports(yecai.settings()) if p.stem == close.period]
+    [page] = write_month_end_reports(yecai.settings(), close.period)
     return dg.Output(
         close.event_id,
         metadata={
