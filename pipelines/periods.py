@@ -138,6 +138,7 @@ def ensure_period_tables(build_db: Path, manifest: Manifest | None = None) -> No
         ensure_tables(con)
         if manifest is not None:
             adopt_mart_history(con, manifest)
+            freeze_new_closing_marts(con, manifest)
 
 
 def adopt_mart_history(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> list[str]:
@@ -150,7 +151,7 @@ def adopt_mart_history(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> li
     for spec in closing_marts(manifest):
         if spec.as_built is None or spec.as_built == spec.relation:
             continue
-        schema, table = (part.strip('"') for part in spec.as_built.split(".")[-2:])
+        schema, table = _schema_table(spec.as_built)
         was_table = con.execute(
             "select count(*) from information_schema.tables where table_schema = ? "
             "and table_name = ? and table_type = 'BASE TABLE'",
@@ -162,6 +163,79 @@ def adopt_mart_history(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> li
             con.execute(f'drop table marts."{spec.name}"')  # dbt makes it the view
             adopted.append(spec.name)
     return adopted
+
+
+def freeze_new_closing_marts(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> list[str]:
+    """A closing mart added after months were closed (an upgrade) has no rows of them as
+    closed: its view would show such a month empty and carry all of it as an adjustment.
+    Each such month's rows are frozen under its close from what its as-built model holds
+    now, the nearest to "as closed" left, with their checksum; the mart's later runs then
+    treat them like any close's. Returns "mart period" for each month frozen."""
+    if not table_exists(con, "audit", "period_checksums"):
+        return []
+    closes = con.execute(f"select period, event_id from ({current_closes_sql()}) as c").fetchall()
+    frozen = []
+    for spec in closing_marts(manifest):
+        if spec.as_built is None or spec.as_built == spec.relation:
+            continue
+        recorded = {
+            event
+            for (event,) in con.execute(
+                "select event_id from audit.period_checksums where mart = ?", [spec.name]
+            ).fetchall()
+        }
+        missing = [(period, event) for period, event in closes if event not in recorded]
+        if not missing or not table_exists(con, *_schema_table(spec.as_built)):
+            continue
+        node = manifest.nodes[f"model.yecai.{spec.name}"]
+        _create_frozen_table(con, spec.name, node["columns"])
+        built = ", ".join(
+            c if c not in ADJUSTMENT_VALUES else f"{ADJUSTMENT_VALUES[c]} as {c}"
+            for c in spec.columns
+        )
+        columns = ", ".join(spec.columns)
+        for period, event in missing:
+            con.execute(
+                f"insert into {FROZEN_SCHEMA}.{spec.name} (close_event_id, {columns}) "
+                f"select ?, {built} from {spec.as_built} "
+                f"where {in_period(spec, '?')} and ({spec.as_built_rows})",
+                [event, period],
+            )
+            rows = f"(select * from {FROZEN_SCHEMA}.{spec.name} where close_event_id = ?) as f"
+            [figures] = con.execute(figures_sql(spec, rows, "?"), [event, period]).fetchall()
+            con.execute(
+                "insert into audit.period_checksums values (?, ?, ?, ?, ?)",
+                [event, period, spec.name, *figures],
+            )
+            frozen.append(f"{spec.name} {period}")
+    return frozen
+
+
+# A row as built is no adjustment (the columns macros/closed_periods.sql adds to a mart).
+ADJUSTMENT_VALUES = {
+    "is_adjustment": "false",
+    "adjusts_period": "cast(null as varchar)",
+    "adjustment_files": "cast(null as varchar)",
+    "adjustment_runs": "cast(null as varchar)",
+}
+
+
+def _schema_table(relation: str) -> tuple[str, str]:
+    schema, table = (part.strip('"') for part in relation.split(".")[-2:])
+    return schema, table
+
+
+def _create_frozen_table(
+    con: duckdb.DuckDBPyConnection, mart: str, columns: dict[str, dict]
+) -> None:
+    """As dbt's on-run-start creates it (create_closed_table): the mart's contract columns
+    and the close's event id."""
+    typed = "".join(f", {name} {spec['data_type']}" for name, spec in columns.items())
+    con.execute(f"create schema if not exists {FROZEN_SCHEMA}")
+    con.execute(
+        f"create table if not exists {FROZEN_SCHEMA}.{mart} "
+        f"(close_event_id varchar not null{typed})"
+    )
 
 
 def published_months(build_db: Path) -> list[PeriodStatus]:
@@ -201,7 +275,7 @@ def _adjusted_marts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, ...]
         f"select d.adjusts_period, string_agg(distinct d.mart, ',' order by d.mart) "
         f"from {DIFFERENCES_SCHEMA}.{DIFFERENCES} as d "
         f"join ({current_closes_sql()}) as c on d.close_event_id = c.event_id "
-        "group by d.adjusts_period"
+        "where d.adjustment_amount <> 0 group by d.adjusts_period"
     ).fetchall()
     return {period: tuple(marts.split(",")) for period, marts in rows}
 

@@ -3,7 +3,7 @@
     meta.period_column; its model is then a view over what is built from everything known
     now (the "as built" intermediate) that shows each month closed now as it was closed:
 
-    - rows of open months: as built;
+    - rows of open months: as built (those meta.as_built_where keeps, if it says);
     - rows of closed months: the rows frozen at the close (`closed.<mart>`, written by
       `yecai close-period`; customer keys follow merges, amounts never move);
     - in a mart with an `is_adjustment` column: one adjustment row per closed month and
@@ -70,6 +70,11 @@
     {{ return(node.columns.keys() | reject('in', adjustment_columns()) | list) }}
 {%- endmacro %}
 
+{#- The as-built rows a closing mart shows: all, or those meta.as_built_where keeps. -#}
+{% macro as_built_rows(node) -%}
+    {{ return(node.config.meta.get('as_built_where', 'true')) }}
+{%- endmacro %}
+
 {% macro adjustment_columns() -%}
     {{ return(['is_adjustment', 'adjusts_period', 'adjustment_files', 'adjustment_runs']) }}
 {%- endmacro %}
@@ -102,7 +107,9 @@
             {%- endif %}{{ "," if not loop.last }}
             {%- endfor %}
         from {{ as_built }}
-        where {{ period_of(period_column) }} not in (select closes.period from closes)
+        where
+            {{ period_of(period_column) }} not in (select closes.period from closes)
+            and ({{ as_built_rows(node) }})
     ),
 
     frozen as (
@@ -178,13 +185,14 @@
         differences.adjustment_runs
 {%- endmacro %}
 
-{#- The differences between what closing mart `name` holds for each month closed now as
-    built (`current`) and as closed (`closed`: the frozen rows, plus the adjustment rows
+{#- The differences between what closing mart `name` holds for each month of `months`
+    (closed now; `closes`: every close now, whose frozen rows may carry them) as built (`current`) and as closed (`closed`: the frozen rows, plus the adjustment rows
     for it that later closed months already carry), per adjustment grain and measure:
     the long rows of int_finance__period_differences. Measures are summed; balances
-    (meta.balances) are the month-end value; row_count counts the month's rows and is
-    listed, never carried. -#}
-{% macro period_differences(name, as_built, frozen, closes) -%}
+    (meta.balances) are the month-end value. Each month also gets its row count as built
+    and as closed (measure row_count, whole month: brand and item empty), listed, never
+    carried, and kept even when equal: it records that the month was compared. -#}
+{% macro period_differences(name, as_built, frozen, closes, months) -%}
     {%- if not execute -%}
         {{ return('select 1 as parsed') }}
     {%- endif -%}
@@ -211,15 +219,41 @@
             as closed_amount,
         {{ 'true' if adjusted else 'false' }} and measure <> 'row_count' as is_carried
     from (
-        {%- for measure in ['row_count'] + figures %}
-        select
-            side,
-            adjusts_period,
-            brand_code,
-            item,
-            '{{ measure }}' as measure,
-            cast({{ measure }} as decimal(18, 2)) as amount
-        from (
+        with side_rows as (
+            select
+                'current' as side,
+                {{ period_of(period_column) }} as adjusts_period,
+                cast({{ brand }} as varchar) as brand_code,
+                cast({{ item }} as varchar) as item,
+                {{ period_column }} as period_date,
+                1 as row_count
+                {%- for column in figures %},
+                {{ column }}
+                {%- endfor %}
+            from {{ as_built }}
+            where
+                {{ period_of(period_column) }} in (select months.period from {{ months }} as months)
+                and ({{ as_built_rows(node) }})
+            union all
+            select
+                case when {{ carried_row }} then 'carried' else 'closed' end as side,
+                {%- if adjusted %}
+                coalesce(frozen_rows.adjusts_period, {{ period_of('frozen_rows.' ~ period_column) }}) as adjusts_period,
+                {%- else %}
+                {{ period_of('frozen_rows.' ~ period_column) }} as adjusts_period,
+                {%- endif %}
+                cast({{ 'frozen_rows.' ~ grain[0] if grain else 'null' }} as varchar) as brand_code,
+                cast({{ 'frozen_rows.' ~ grain[1] if grain | length > 1 else 'null' }} as varchar) as item,
+                frozen_rows.{{ period_column }} as period_date,
+                case when {{ carried_row }} then 0 else 1 end as row_count
+                {%- for column in figures %},
+                frozen_rows.{{ column }}
+                {%- endfor %}
+            from {{ frozen }} as frozen_rows
+            inner join {{ closes }} as closes on frozen_rows.close_event_id = closes.event_id
+        ),
+
+        side_figures as (
             select
                 side,
                 adjusts_period,
@@ -240,46 +274,36 @@
                     max(period_date) over (
                         partition by side, adjusts_period, brand_code, item
                     ) as period_end
-                from (
-                    select
-                        'current' as side,
-                        {{ period_of(period_column) }} as adjusts_period,
-                        cast({{ brand }} as varchar) as brand_code,
-                        cast({{ item }} as varchar) as item,
-                        {{ period_column }} as period_date,
-                        1 as row_count
-                        {%- for column in figures %},
-                        {{ column }}
-                        {%- endfor %}
-                    from {{ as_built }}
-                    where {{ period_of(period_column) }} in (select closes.period from {{ closes }} as closes)
-                    union all
-                    select
-                        case when {{ carried_row }} then 'carried' else 'closed' end as side,
-                        {%- if adjusted %}
-                        coalesce(frozen_rows.adjusts_period, {{ period_of('frozen_rows.' ~ period_column) }}) as adjusts_period,
-                        {%- else %}
-                        {{ period_of('frozen_rows.' ~ period_column) }} as adjusts_period,
-                        {%- endif %}
-                        cast({{ 'frozen_rows.' ~ grain[0] if grain else 'null' }} as varchar) as brand_code,
-                        cast({{ 'frozen_rows.' ~ grain[1] if grain | length > 1 else 'null' }} as varchar) as item,
-                        frozen_rows.{{ period_column }} as period_date,
-                        case when {{ carried_row }} then 0 else 1 end as row_count
-                        {%- for column in figures %},
-                        frozen_rows.{{ column }}
-                        {%- endfor %}
-                    from {{ frozen }} as frozen_rows
-                    inner join {{ closes }} as closes on frozen_rows.close_event_id = closes.event_id
-                ) as side_rows
+                from side_rows
             ) as ended
             group by side, adjusts_period, brand_code, item
-        ) as {{ measure }}_figures
-        {{ "union all" if not loop.last }}
+        )
+
+        select
+            side,
+            adjusts_period,
+            cast(null as varchar) as brand_code,
+            cast(null as varchar) as item,
+            'row_count' as measure,
+            cast(row_count as decimal(18, 2)) as amount
+        from side_figures
+        {%- for column in figures %}
+        union all
+        select
+            side,
+            adjusts_period,
+            brand_code,
+            item,
+            '{{ column }}' as measure,
+            cast({{ column }} as decimal(18, 2)) as amount
+        from side_figures
         {%- endfor %}
     ) as long_figures
-    where adjusts_period in (select closes.period from {{ closes }} as closes)
+    where adjusts_period in (select months.period from {{ months }} as months)
     group by adjusts_period, brand_code, item, measure
-    having sum(case when side = 'current' then amount else -amount end) <> 0
+    having
+        measure = 'row_count'
+        or sum(case when side = 'current' then amount else -amount end) <> 0
 {%- endmacro %}
 
 

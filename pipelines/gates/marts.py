@@ -31,6 +31,7 @@ class MartSpec:
     columns: tuple[str, ...] = ()
     period_column: str | None = None  # the month its figures belong to (period close)
     as_built: str | None = None  # a closing mart's as-built model: what runs change
+    as_built_rows: str = "true"  # which of its rows the mart shows (meta.as_built_where)
 
     def changed_rows(self, window: Window) -> str | None:
         """The condition selecting the rows a run of ``window`` changed (None: all)."""
@@ -62,6 +63,7 @@ def _spec(node: dict, manifest: Manifest) -> MartSpec:
         elif test["name"] == "expression_is_true":
             expressions.append(kwargs["expression"])
     columns = node["columns"]
+    meta = node["config"].get("meta") or {}
     upstream = as_built_model(node)
     return MartSpec(
         name=node["name"],
@@ -79,8 +81,9 @@ def _spec(node: dict, manifest: Manifest) -> MartSpec:
         ),
         changed=changed_rows(node, manifest),
         columns=tuple(columns),
-        period_column=(node["config"].get("meta") or {}).get("period_column"),
+        period_column=meta.get("period_column"),
         as_built=manifest.nodes[upstream]["relation_name"] if upstream else None,
+        as_built_rows=meta.get("as_built_where", "true"),
     )
 
 

@@ -30,6 +30,7 @@ def test_every_expected_asset_is_defined(defs):
         "marts/fct_sales_margin",
         "marts/fct_margin_daily",
         "marts/customer_profile",
+        "marts/customer_daily_activity",
         "marts/customer_key_merges",
         "marts/recon_sales_ledger",
         "marts/recon_breaks",

@@ -17,6 +17,7 @@ MARTS = {
     "fct_sales_margin",
     "fct_margin_daily",
     "customer_profile",
+    "customer_daily_activity",
     "customer_key_merges",
     "recon_sales_ledger",
     "recon_breaks",

@@ -60,8 +60,9 @@ def gate_failures(settings: Settings, manifest, window: Window) -> dict[str, lis
 def test_every_mart_with_money_by_date_is_held_by_a_close(manifest):
     specs = {spec.name: spec for spec in mart_specs(manifest)}
     held = {spec.name for spec in closing_marts(manifest)}
-    # customer_key_merges is identity, the profile has no month, period_adjustments lists
-    # the closed months' late data: every other mart is held.
+    # customer_key_merges is identity, the profile has no month (its history is
+    # customer_daily_activity), period_adjustments lists the closed months' late data:
+    # every other mart is held.
     assert held == set(specs) - {"customer_key_merges", "customer_profile", "period_adjustments"}
 
 
@@ -219,3 +220,23 @@ def test_a_warehouse_from_before_period_close_keeps_its_history(manifest, tmp_pa
             "select table_name from information_schema.tables where table_schema = 'marts'"
         ).fetchall()
     assert left == [("fct_sales_margin",)]
+
+
+def test_a_mart_added_after_a_close_holds_the_closed_month_as_built_then(home, manifest):
+    """An upgrade brings a closing mart the close did not freeze: before the next build
+    its rows of the month are frozen from its as-built model, with the checksum a close
+    then would have recorded (nothing arrived since), and the gate holds it."""
+    close = close_period(home, manifest, MARCH, "controller", None)
+    added = "customer_daily_activity"
+    with duckdb.connect(str(home.build_db)) as con:
+        con.execute(f"drop table closed.{added}")
+        con.execute("delete from audit.period_checksums where mart = ?", [added])
+    ensure_period_tables(home.build_db, manifest)
+    ensure_period_tables(home.build_db, manifest)  # the next run: nothing left to freeze
+    with duckdb.connect(str(home.build_db), read_only=True) as con:
+        recorded = con.execute(
+            "select event_id, row_count, checksum from audit.period_checksums where mart = ?",
+            [added],
+        ).fetchall()
+    assert recorded == [(close.event_id, *close.checksums[added])]
+    assert gate_failures(home, manifest, Window.everything()) == {}

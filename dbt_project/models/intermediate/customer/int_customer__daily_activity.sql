@@ -5,14 +5,18 @@
     consultations; brand, channel and category empty). A run rebuilds its window's dates
     from the window's lines and records (its first build reads every line and record
     already built, so adding it to a warehouse with history needs no backfill); a customer merged into another moves to the
-    survivor (post-hook), so a customer may hold two rows of one group for a while: every
-    reader sums them.
+    survivor (post-hook; in the rows of closed months too, closed.customer_daily_activity),
+    so a customer may hold two rows of one group for a while: every reader sums them.
+    customer_daily_activity publishes its figures, closed months as closed.
     - sale_orders counts each sale order once, on the group of its first sale line, so
       it adds up over any grouping;
     - the contact columns are the latest non-empty masked form of the day, with the time
       it was seen.
 #}
-{{ config(post_hook="{% if is_incremental() %}{{ rekey_merged_customers(this) }}{% endif %}") }}
+{{ config(post_hook=[
+    "{% if is_incremental() %}{{ rekey_merged_customers(this) }}{% endif %}",
+    "{% if is_incremental() %}{{ rekey_merged_customers(source('closed', 'customer_daily_activity')) }}{% endif %}",
+]) }}
 -- depends_on: {{ ref('int_identity__key_merges') }}
 
 with

@@ -1,7 +1,17 @@
 {# What late data changed in the months closed now (月结后调整), per closing mart, month,
     adjustment grain and measure: as built now against as closed (macros/closed_periods.sql),
     with the files delivered for the month after its close and the runs that loaded them.
-    Built whole each run; the closing marts pivot their adjustment rows from it. #}
+    The closing marts pivot their adjustment rows from it.
+    Incremental by mart and month: a run compares again only what it can have changed —
+    the closed months from its window's first (a running balance moves every later month),
+    months closed since the last run, and months whose differences name a customer the
+    run's merges retired; rows of a close no longer current are dropped (post-hook).
+    Reference data changed for closed months is compared by a full refresh. #}
+{{ config(post_hook=(
+    "delete from {{ this }} where close_event_id not in "
+    "(select closes.event_id from ({{ current_closes() }}) as closes)"
+)) }}
+-- depends_on: {{ ref('int_identity__key_merges') }}
 with
 
 closes as (
@@ -55,11 +65,61 @@ runs_by_period as (
     ('marketing_budget_vs_actual', ref('int_marketing__budget_vs_actual')),
     ('compliance_rx_violations', ref('int_compliance__rx_violations')),
     ('compliance_traceability', ref('int_compliance__traceability_issues')),
+    ('customer_daily_activity', ref('int_customer__daily_activity')),
 ] %}
+
+{% if is_incremental() %}
+compared as (
+    select distinct
+        mart,
+        close_event_id
+    from {{ this }}
+    where measure = 'row_count' and brand_code is null and item is null
+),
+
+rekeyed as (
+    select distinct
+        mart,
+        adjusts_period
+    from {{ this }}
+    where item in (
+        select merges.retired_customer_key from {{ ref('int_identity__key_merges') }} as merges
+        where {{ in_window('merges.merged_on') }}
+    )
+),
+{% endif %}
+
+closing as (
+    {%- for mart, as_built in closing_marts %}
+        select '{{ mart }}' as mart
+        {{ "union all" if not loop.last }}
+    {%- endfor %}
+),
+
+months_to_compare as (
+    select
+        closing.mart,
+        closes.period
+    from closes
+    cross join closing
+    {%- if is_incremental() %}
+    where
+        closes.period >= {{ period_of(window_start()) }}
+        or not exists (
+            select 1 from compared
+            where compared.mart = closing.mart and compared.close_event_id = closes.event_id
+        )
+        or exists (
+            select 1 from rekeyed
+            where rekeyed.mart = closing.mart and rekeyed.adjusts_period = closes.period
+        )
+    {%- endif %}
+),
 
 differences as (
     {%- for mart, as_built in closing_marts %}
-        {{ period_differences(mart, as_built, source('closed', mart), 'closes') }}
+        {%- set months = "(select period from months_to_compare where mart = '" ~ mart ~ "')" %}
+        {{ period_differences(mart, as_built, source('closed', mart), 'closes', months) }}
         {{ "union all" if not loop.last }}
     {%- endfor %}
 ),

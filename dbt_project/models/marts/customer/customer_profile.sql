@@ -10,14 +10,29 @@
       days), LOYAL (F ≥ 4, R ≥ 3), AT_RISK (R ≤ 2, F ≥ 3), HIBERNATING (R ≤ 2, F ≤ 2),
       else POTENTIAL.
     Contact columns are masked forms only; the latest non-empty one is shown.
-    Built from the customers' daily activity (int_customer__daily_activity), which a run
-    updates for its window only: every row is rewritten each run because recency and the
-    quintiles move with the as-of date, but no run reads more than that compact state.
+    Built from the customers' daily activity, which a run updates for its window only:
+    every row is rewritten each run because recency and the quintiles move with the as-of
+    date, but no run reads more than that compact state. The figures come from
+    customer_daily_activity, so a month closed by finance keeps the history it was closed
+    with (late data for it counts from the first open month); the contacts are the latest
+    known (int_customer__daily_activity), closed months or not.
 #}
 with
 
 activity as (
-    select * from {{ ref('int_customer__daily_activity') }}
+    select * from {{ ref('customer_daily_activity') }}
+),
+
+contacts as (
+    select
+        customer_key,
+        phone_masked,
+        phone_seen_ts,
+        email_masked,
+        email_seen_ts,
+        name_masked,
+        name_seen_ts
+    from {{ ref('int_customer__daily_activity') }}
 ),
 
 as_of as (
@@ -29,9 +44,6 @@ as_of as (
 totals as (
     select
         activity.customer_key,
-        {{ latest_non_null('activity.phone_masked', 'activity.phone_seen_ts') }} as phone_masked,
-        {{ latest_non_null('activity.email_masked', 'activity.email_seen_ts') }} as email_masked,
-        {{ latest_non_null('activity.name_masked', 'activity.name_seen_ts') }} as name_masked,
         min(case when activity.sale_lines > 0 then activity.business_date end)
             as first_purchase_date,
         max(case when activity.sale_lines > 0 then activity.business_date end)
@@ -60,6 +72,7 @@ totals as (
     group by activity.customer_key
 ),
 
+{# What was bought: an adjustment row names a brand but no channel or category. #}
 mix as (
     select
         customer_key,
@@ -68,17 +81,19 @@ mix as (
         category,
         sum(recognized_revenue) as recognized_revenue
     from activity
-    where brand_code is not null
+    where brand_code is not null and not is_adjustment
     group by customer_key, brand_code, channel_code, category
 ),
 
+{# Every customer known, each with the latest of each masked contact (null: none seen). #}
 latest_contact as (
     select
         customer_key,
-        phone_masked,
-        email_masked,
-        name_masked
-    from totals
+        {{ latest_non_null('phone_masked', 'phone_seen_ts') }} as phone_masked,
+        {{ latest_non_null('email_masked', 'email_seen_ts') }} as email_masked,
+        {{ latest_non_null('name_masked', 'name_seen_ts') }} as name_masked
+    from contacts
+    group by customer_key
 ),
 
 purchases as (
@@ -146,6 +161,8 @@ consultation_counts as (
 
 customers as (
     select customer_key from totals
+    union
+    select customer_key from latest_contact
 ),
 
 scored as (

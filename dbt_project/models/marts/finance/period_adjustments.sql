@@ -34,6 +34,8 @@ final as (
             differences.adjusts_period = closes.period
             and differences.close_event_id = closes.event_id
     inner join carry on differences.adjusts_period = carry.period
+    -- row counts are kept when equal (the month was compared): list what changed
+    where differences.adjustment_amount <> 0
 )
 
 select * from final
