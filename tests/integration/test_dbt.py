@@ -123,6 +123,18 @@ def test_every_model_has_a_key_test(dbt_manifest):
     assert keyless == []
 
 
+def test_every_closing_mart_is_a_view_over_what_is_built(dbt_manifest):
+    """A mart with a month shows its closed months as closed: a view, so a run changes it
+    where its as-built model changes (a table would be rebuilt, and gated, whole)."""
+    manifest = json.loads(dbt_manifest.read_text())
+    closing = {
+        node["name"]: node["config"]["materialized"]
+        for node in _models(manifest).values()
+        if (node["config"].get("meta") or {}).get("period_column")
+    }
+    assert closing and set(closing.values()) == {"view"}, closing
+
+
 def _not_null_constraint(node: dict, column: str | None) -> bool:
     spec = node["columns"].get(column or "", {})
     return any(c.get("type") == "not_null" for c in spec.get("constraints", []))
