@@ -11,7 +11,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # process would otherwise compile dagster, dbt and GX from source at each start (~2-5 s each).
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup browser run test test-fast test-reliability bench ui lint format contracts clean
+.PHONY: help setup browser analyst-duckdb run test test-fast test-reliability bench ui lint format contracts clean
 
 help:
 	@echo "make run        generate sample data, ingest, build, gate and publish (yecai demo)"
@@ -42,10 +42,19 @@ browser:
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# DuckDB 1.x as analysts' tools embed it (Python package and CLI), apart from yecai's own
+# DuckDB 2: the published file must open there (tests/e2e/test_analyst_tools.py).
+ANALYST_DUCKDB := .analyst-duckdb
+$(ANALYST_DUCKDB)/.synced: $(UV) tools/analyst-duckdb/pyproject.toml tools/analyst-duckdb/uv.lock
+	UV_PROJECT_ENVIRONMENT=$(abspath $(ANALYST_DUCKDB)) $(UV) sync --frozen --project tools/analyst-duckdb --python $(PYTHON)
+	@touch $@
+
+analyst-duckdb: $(ANALYST_DUCKDB)/.synced
+
 run: setup
 	$(BIN)/yecai demo
 
-test: setup browser
+test: setup browser analyst-duckdb
 	$(BIN)/pytest -m "not reliability" --durations=15
 
 # The slow reliability runs (kill and re-run, security scan, backup, period close against
@@ -80,4 +89,4 @@ contracts: setup
 	$(BIN)/python -m pipelines.transform.dbt_sources
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .yecai .lint-home dbt_project/target
+	rm -rf $(VENV) $(TOOLS) $(ANALYST_DUCKDB) .yecai .lint-home dbt_project/target

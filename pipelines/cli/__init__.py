@@ -6,9 +6,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from importlib.metadata import version
 
 from pipelines.cli.common import EXIT_USAGE, describe_os_error, parse_date
-from pipelines.settings import SettingsError
+from pipelines.settings import BUSINESS_TIMEZONE, SettingsError
 
 # `yecai demo` defaults: two weeks of a small sample.
 DEMO_DAYS = 14
@@ -20,14 +21,28 @@ def parser() -> argparse.ArgumentParser:
         prog="yecai",
         description="业财一体化: ingest, build, gate and publish business and finance marts.",
     )
-    root.add_argument("--home", help="home directory (default $YECAI_HOME, else ./.yecai)")
-    root.add_argument(
-        "--start-date",
-        help="first business date of the partitions (default $YECAI_START_DATE, else 2024-01-01)",
-    )
-    commands = root.add_subparsers(dest="command", required=True)
+    root.add_argument("--version", action="version", version=f"yecai {version('yecai')}")
+    # The home and first date go before or after the command: each command takes them too,
+    # without a default of its own, so one given before the command is kept.
+    everywhere = argparse.ArgumentParser(add_help=False)
+    for parser_, default in ((root, None), (everywhere, argparse.SUPPRESS)):
+        parser_.add_argument(
+            "--home",
+            default=default,
+            help="home directory (default $YECAI_HOME, else ./.yecai)",
+        )
+        parser_.add_argument(
+            "--start-date",
+            default=default,
+            help="first business date of the partitions "
+            "(default $YECAI_START_DATE, else 2024-01-01)",
+        )
+    subparsers = root.add_subparsers(dest="command", required=True)
 
-    generate = commands.add_parser("generate", help="write realistic sample extracts to landing/")
+    def command(name: str, **kwargs) -> argparse.ArgumentParser:
+        return subparsers.add_parser(name, parents=[everywhere], **kwargs)
+
+    generate = command("generate", help="write realistic sample extracts to landing/")
     generate.add_argument("--start", type=parse_date, required=True, help="first business date")
     generate.add_argument("--days", type=int, required=True, help="number of days")
     generate.add_argument("--scale", type=float, default=1.0, help="1.0 ≈ 10,000 sales lines/day")
@@ -50,7 +65,7 @@ def parser() -> argparse.ArgumentParser:
     )
     generate.set_defaults(handler="runs:cmd_generate")
 
-    run = commands.add_parser("run", help="ingest, build, gate and publish business dates")
+    run = command("run", help="ingest, build, gate and publish business dates")
     run.add_argument("--start", type=parse_date, help="first business date (default: yesterday)")
     run.add_argument("--end", type=parse_date, help="last business date (default: --start)")
     run.add_argument(
@@ -59,33 +74,38 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("-v", "--verbose", action="store_true", help="show Dagster's run log")
     run.set_defaults(handler="runs:cmd_run")
 
-    demo = commands.add_parser("demo", help="generate a small sample, run it, show the results")
+    demo = command("demo", help="generate a small sample, run it, show the results")
     demo.add_argument("--days", type=int, default=DEMO_DAYS)
     demo.add_argument("--scale", type=float, default=DEMO_SCALE)
     demo.add_argument("-v", "--verbose", action="store_true")
     demo.set_defaults(handler="runs:cmd_demo")
 
-    sql = commands.add_parser("sql", help="query the published marts (read-only)")
+    sql = command("sql", help="query the published marts (read-only)")
     sql.add_argument("query")
     sql.add_argument("--csv", action="store_true", help="write CSV to stdout")
     sql.add_argument("--max-rows", type=int, default=40)
+    sql.add_argument(
+        "--timezone",
+        default=BUSINESS_TIMEZONE,
+        help=f"show timestamps in this time zone (default {BUSINESS_TIMEZONE}, the business's)",
+    )
     sql.set_defaults(handler="sql:cmd_sql")
 
-    audit = commands.add_parser(
+    audit = command(
         "audit", help="every gate suite over the whole warehouse (or a range), into gate history"
     )
     audit.add_argument("--start", type=parse_date, help="first business date (default: all)")
     audit.add_argument("--end", type=parse_date, help="last business date (default: --start)")
     audit.set_defaults(handler="audit:cmd_audit")
 
-    report = commands.add_parser(
+    report = command(
         "report", help="write the daily reports of published dates (a run writes its last 31)"
     )
     report.add_argument("--start", type=parse_date, required=True, help="first business date")
     report.add_argument("--end", type=parse_date, help="last business date (default: --start)")
     report.set_defaults(handler="report:cmd_report")
 
-    close = commands.add_parser(
+    close = command(
         "close-period", help="close a month: its published figures stop moving (audited)"
     )
     close.add_argument("period", help="the month, YYYY-MM")
@@ -93,29 +113,29 @@ def parser() -> argparse.ArgumentParser:
     close.add_argument("--reason", help="why, kept in the audit")
     close.set_defaults(handler="periods:cmd_close_period")
 
-    reopen = commands.add_parser("reopen-period", help="reopen a closed month (audited)")
+    reopen = command("reopen-period", help="reopen a closed month (audited)")
     reopen.add_argument("period", help="the month, YYYY-MM")
     reopen.add_argument("--by", required=True, help="who reopens it")
     reopen.add_argument("--reason", required=True, help="why, kept in the audit")
     reopen.set_defaults(handler="periods:cmd_reopen_period")
 
-    periods = commands.add_parser("periods", help="every published month: open or closed, by whom")
+    periods = command("periods", help="every published month: open or closed, by whom")
     periods.set_defaults(handler="periods:cmd_periods")
 
-    backup = commands.add_parser(
+    backup = command(
         "backup", help="snapshot build.duckdb, marts.duckdb and the lake (consistent, verified)"
     )
     backup.add_argument("--to", help="snapshot folder (default: backups/<UTC time>/ of the home)")
     backup.set_defaults(handler="snapshots:cmd_backup")
 
-    restore = commands.add_parser(
+    restore = command(
         "restore", help="put a snapshot back (verified first), then run the gates on it"
     )
     restore.add_argument("snapshot", help="the folder `yecai backup` printed")
     restore.add_argument("--no-check", action="store_true", help="do not run the gates after")
     restore.set_defaults(handler="snapshots:cmd_restore")
 
-    ui = commands.add_parser("ui", help="start the Dagster UI for this home on 127.0.0.1")
+    ui = command("ui", help="start the Dagster UI for this home on 127.0.0.1")
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     ui.add_argument(

@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 
 from pipelines.cli.common import EXIT_USAGE, settings_of
-from pipelines.settings import duckdb_config
+from pipelines.settings import duckdb_config, sql_literal
 
 # A spreadsheet opening a CSV runs a cell that starts with one of these as a formula.
 FORMULA_START = r"^[=+\-@\t\r]"
@@ -48,23 +48,40 @@ def cmd_sql(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    config = {**duckdb_config(), "enable_external_access": False, "lock_configuration": True}
+    config = {**duckdb_config(), "enable_external_access": False}
     try:
         con = duckdb.connect(str(settings.marts_db), read_only=True, config=config)
     except duckdb.Error as exc:
         print(f"cannot open {settings.marts_db}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        # Set once the time zone support is loaded (not at connect), then locked: a query
+        # may not change it, nor re-enable file access.
+        con.execute(f"set TimeZone = {sql_literal(args.timezone)}")
+        con.execute("set lock_configuration = true")
+    except duckdb.Error as exc:
+        con.close()
+        print(f"--timezone {args.timezone}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     with con:
         # Errors can come while the query runs, or only while its rows are fetched (a cast
         # that fails on a later row, error(), a subquery returning many rows).
         try:
-            relation = con.sql(args.query)
-            if relation is None:
-                return 0
-            if args.csv:
-                spreadsheet_safe(_flat(relation).pl()).write_csv(sys.stdout)
-            else:
-                relation.show(max_rows=args.max_rows, max_width=200)
+            statements = con.extract_statements(args.query)
+            if args.csv and len(statements) > 1:
+                print(
+                    f"--csv writes one result: give one statement, not {len(statements)}",
+                    file=sys.stderr,
+                )
+                return EXIT_USAGE
+            for statement in statements:  # each result, in order
+                relation = con.sql(statement.query)
+                if relation is None:
+                    continue
+                if args.csv:
+                    spreadsheet_safe(_flat(relation).pl()).write_csv(sys.stdout)
+                else:
+                    relation.show(max_rows=args.max_rows, max_width=200)
         except duckdb.Error as exc:
             print(f"query failed: {exc}", file=sys.stderr)
             return EXIT_USAGE

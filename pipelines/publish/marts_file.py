@@ -11,8 +11,10 @@ again: the file is copied byte for byte (sequential I/O, no re-encoding), the ro
 unpublished runs changed are deleted and inserted from build.duckdb, and every mart whose
 changes are not bounded (a table rebuilt whole) is replaced. Copying the bytes was
 measured several times cheaper than re-encoding every row (BENCHMARKS.md). A full copy is
-written instead when there is nothing to patch from, a mart's columns changed, or the
-file has grown a quarter free space from patches.
+written instead when there is nothing to patch from, a mart's columns changed, the file
+has grown a quarter free space from patches, or it is not in the storage format analysts'
+tools read (DuckDB 1.x: ``ANALYST_STORAGE_VERSION``; a file published before is written
+anew once).
 """
 
 from __future__ import annotations
@@ -29,8 +31,13 @@ import duckdb
 from pipelines.crash_points import crash_point
 from pipelines.durable import fsync_path
 from pipelines.settings import duckdb_config, sql_literal
+from pipelines.transform.manifest import Manifest
 
 MARTS_SCHEMA = "marts"
+# The storage format the published file is written in: what DuckDB 1.0 and later read, as
+# analysts' tools embed DuckDB 1.x (DuckDB 2's own format, 69, they refuse). Every column
+# type the marts use exists there.
+ANALYST_STORAGE_VERSION = "v1.0.0"
 # Patching leaves deleted rows' blocks free; past this share the file is written anew.
 MAX_FREE_SHARE = 0.25
 
@@ -65,14 +72,37 @@ def mart_tables(build_db: Path) -> list[str]:
     return [name for (name,) in rows]
 
 
+@dataclass(frozen=True)
+class Described:
+    """What a mart and its columns mean (their dbt descriptions): the published file
+    carries them as DuckDB comments, where analysts' tools show them."""
+
+    table: str
+    columns: Mapping[str, str]
+
+
+def mart_descriptions(manifest: Manifest) -> dict[str, Described]:
+    return {
+        node["name"]: Described(
+            node.get("description") or "",
+            {name: spec.get("description") or "" for name, spec in node["columns"].items()},
+        )
+        for node in manifest.models(MARTS_SCHEMA)
+    }
+
+
 def publish(
-    build_db: Path, marts_db: Path, changed: Mapping[str, str | None] | None = None
+    build_db: Path,
+    marts_db: Path,
+    changed: Mapping[str, str | None] | None = None,
+    described: Mapping[str, Described] | None = None,
 ) -> Publication:
     """Replace marts_db atomically with the marts of build_db.
 
     ``changed`` (mart → SQL condition on its rows, None for any row) says which rows
     changed since marts_db was published from this build: those marts are patched on a
     copy of marts_db. Without it, or when patching does not apply, every mart is copied.
+    ``described``: each mart's comments (:func:`mart_descriptions`).
     """
     tables = mart_tables(build_db)
     if not tables:
@@ -81,12 +111,13 @@ def publish(
         leftover.unlink()  # from a publish that was killed: one writer at a time
     staging = marts_db.with_name(f".{marts_db.name}.{uuid.uuid4().hex}.tmp")
     counts: dict[str, int] = {}
-    patch = changed is not None and marts_db.exists() and not _mostly_free(marts_db)
+    patch = changed is not None and marts_db.exists() and _patchable(marts_db)
     if patch:
         shutil.copyfile(marts_db, staging)
     patched: list[str] = []
+    written = {**duckdb_config(), "storage_compatibility_version": ANALYST_STORAGE_VERSION}
     try:
-        with duckdb.connect(str(staging), config=duckdb_config()) as con:
+        with duckdb.connect(str(staging), config=written) as con:
             con.execute(f"attach {sql_literal(build_db)} as build (read_only)")
             published = _columns(con, "main") if patch else {}
             built = _columns(con, MARTS_SCHEMA, catalog="build")
@@ -107,6 +138,8 @@ def publish(
                         f'select * from build.{MARTS_SCHEMA}."{table}"'
                     )
                 [(counts[table],)] = con.execute(f'select count(*) from main."{table}"').fetchall()
+                if described and table in described:
+                    _comment(con, table, described[table], [c for c, _ in built[table]])
             con.execute("detach build")
             con.execute("checkpoint")
         fsync_path(staging)
@@ -125,6 +158,16 @@ def publish(
     )
 
 
+def _comment(
+    con: duckdb.DuckDBPyConnection, table: str, described: Described, columns: list[str]
+) -> None:
+    """The table's and each column's comment (set each time: a description may change)."""
+    con.execute(f'comment on table main."{table}" is {sql_literal(described.table)}')
+    for column in columns:
+        text = described.columns.get(column, "")
+        con.execute(f'comment on column main."{table}"."{column}" is {sql_literal(text)}')
+
+
 def _columns(
     con: duckdb.DuckDBPyConnection, schema: str, catalog: str | None = None
 ) -> dict[str, list[tuple[str, str]]]:
@@ -139,6 +182,22 @@ def _columns(
     for table, column, data_type in rows:
         found.setdefault(table, []).append((column, data_type))
     return found
+
+
+def _patchable(marts_db: Path) -> bool:
+    """Whether the published file may be patched: written in the analysts' storage format
+    (a file from before is written anew) and not left too free by earlier patches."""
+    return storage_version(marts_db) == f"{ANALYST_STORAGE_VERSION}+" and not _mostly_free(marts_db)
+
+
+def storage_version(database: Path) -> str:
+    """The oldest DuckDB version that reads the file, as DuckDB tags it ("v1.0.0+")."""
+    with duckdb.connect(config=duckdb_config()) as con:
+        con.execute(f"attach {sql_literal(database)} as published (read_only)")
+        [(tags,)] = con.execute(
+            "select tags from duckdb_databases() where database_name = 'published'"
+        ).fetchall()
+    return tags.get("storage_version", "")
 
 
 def _mostly_free(marts_db: Path) -> bool:

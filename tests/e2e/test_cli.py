@@ -318,3 +318,33 @@ def test_a_home_whose_path_holds_a_quote_runs(tmp_path):
     # The command yecai suggests after a failure can be pasted into a shell as it is.
     hint = rerun_hint(home, start, start).removeprefix("To re-run once fixed: ")
     assert shlex.split(hint)[2] == str(home)
+
+
+def test_sql_shows_every_result_in_business_time_with_home_after_the_command(tmp_path):
+    settings = Settings(home=tmp_path / "home")
+    settings.warehouse.mkdir(parents=True)
+    with duckdb.connect(str(settings.marts_db)) as con:
+        con.execute("create table t as select timestamptz '2026-11-01 23:43:43+00' as order_ts")
+
+    def sql(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [YECAI, "sql", "--home", str(settings.home), *args],
+            env=yecai_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    both = sql("select order_ts from t; select 20 as twenty")
+    assert both.returncode == 0, both.stderr
+    assert "2026-11-02 07:43:43+08" in both.stdout and "twenty" in both.stdout
+    utc = sql("--timezone", "UTC", "select order_ts from t")
+    assert "2026-11-01 23:43:43+00" in utc.stdout
+    unknown = sql("--timezone", "Mars/Olympus", "select 1")
+    assert unknown.returncode == 2 and unknown.stderr.startswith("--timezone Mars/Olympus")
+    one_csv = sql("--csv", "select 1; select 2")
+    assert one_csv.returncode == 2 and "one statement" in one_csv.stderr
+    locked = sql("set TimeZone = 'UTC'")
+    assert locked.returncode == 2 and "locked" in locked.stderr
+    version = subprocess.run([YECAI, "--version"], capture_output=True, text=True, timeout=60)
+    assert version.returncode == 0 and version.stdout.startswith("yecai ")

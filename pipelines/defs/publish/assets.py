@@ -7,7 +7,7 @@ from pipelines.defs.gates.checks import required_gates
 from pipelines.defs.resources import BuildDbLock, YecaiResource
 from pipelines.defs.retry import retry_if_transient
 from pipelines.gates.window import Window
-from pipelines.publish.marts_file import publish
+from pipelines.publish.marts_file import mart_descriptions, publish
 from pipelines.publish.month_end import write_month_end_reports
 from pipelines.publish.pending import clear_published, gated_window, publication_changes
 from pipelines.publish.report import days_to_report, write_daily_reports
@@ -81,10 +81,11 @@ def publish_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions:
         days = window_days(context)
         window = gated_window(settings.build_db, Window(days[0], days[-1]))
         with retry_if_transient(context):
-            changes = publication_changes(
-                settings.build_db, settings.marts_db, load_manifest(MANIFEST_PATH), window
+            manifest = load_manifest(MANIFEST_PATH)
+            changes = publication_changes(settings.build_db, settings.marts_db, manifest, window)
+            publication = publish(
+                settings.build_db, settings.marts_db, changes, mart_descriptions(manifest)
             )
-            publication = publish(settings.build_db, settings.marts_db, changes)
             clear_published(settings.build_db, settings.marts_db, context.run.run_id, window)
         if publication.stale_wal_removed:
             context.log.warning(
