@@ -11,6 +11,7 @@ import contextlib
 import os
 import sqlite3
 import sys
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -24,7 +25,14 @@ from pipelines.ingest.audit import recorded_key_matches
 from pipelines.pii import key_mismatch, resolve_key
 from pipelines.runs.abandoned import fail_abandoned_runs
 from pipelines.runs.instance import ensure_instance_home
-from pipelines.runs.summary import failure_lines, gate_lines, published, rerun_hint
+from pipelines.runs.progress import RunProgress, job_phases
+from pipelines.runs.summary import (
+    failure_lines,
+    gate_lines,
+    published,
+    record_failed_run,
+    rerun_hint,
+)
 from pipelines.runs.tags import LAUNCHED_BY_TAG, window_tags
 from pipelines.settings import BUSINESS_TIMEZONE, HomeDamaged, Settings
 from pipelines.transform.dbt_project import prepare_manifest
@@ -86,14 +94,25 @@ def open_instance(settings: Settings):
 def _execute(
     job: dg.JobDefinition, instance: dg.DagsterInstance, tags: dict, log_path: Path, verbose: bool
 ) -> dg.ExecuteInProcessResult:
-    """The run, in this process; its output goes to the run's log unless verbose."""
+    """The run, in this process; its output goes to the run's log unless verbose. Its
+    phases show on the terminal as they go (live there, a line each otherwise)."""
+    run_id = str(uuid.uuid4())
+    terminal = sys.stderr
+    progress = RunProgress(
+        job_phases(job.asset_layer.asset_graph.assets_defs),
+        terminal,
+        live=terminal.isatty() and not verbose,  # -v: Dagster's output shares the terminal
+    )
+    instance.add_event_listener(run_id, progress)
     with (
         open(log_path, "w", encoding="utf-8") as log_file,
+        progress,
         contextlib.nullcontext() if verbose else contextlib.redirect_stdout(log_file),
         contextlib.nullcontext() if verbose else contextlib.redirect_stderr(log_file),
     ):
         return job.execute_in_process(
             instance=instance,
+            run_id=run_id,
             tags=tags,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
@@ -102,6 +121,12 @@ def _execute(
 
 def check_home(settings: Settings) -> str | None:
     """A problem with the home that no run can get past, or None."""
+    if not settings.landing.is_dir():  # a mistyped --home: said before any work
+        return (
+            f"{settings.home} has no landing folder ({settings.landing} does not exist), where "
+            "the sources deliver their extracts: check --home or $YECAI_HOME (`yecai "
+            "generate` writes sample data there)"
+        )
     if settings.build_db.exists():
         key = resolve_key(settings.demo, announce=False)
         if recorded_key_matches(settings.build_db, key) is False:
@@ -138,6 +163,8 @@ def run_window(settings: Settings, start: date, end: date, *, verbose: bool = Fa
             gate_lines(result.all_events, dg.AssetCheckSeverity.WARN),
         )
     bad_input, lines = failure_lines(result.all_events)
+    # Without the daemon no sensor sees this run: the failed-runs log gets its line here.
+    record_failed_run(settings.logs, settings.home, result.run_id, "cli", (start, end), lines)
     if published(result.all_events):
         headline = f"published {settings.marts_db} for {window}, but a step after publishing failed"
     elif bad_input:

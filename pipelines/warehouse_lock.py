@@ -68,16 +68,41 @@ def writer_lock(
                 last_note = waited
             time.sleep(poll_seconds)
             waited += poll_seconds
-        handle.truncate(0)
-        handle.write(f"{holder} (pid {os.getpid()}, since {datetime.now(UTC):%H:%M:%S} UTC)")
-        handle.flush()
-        _HELD.add(path)
-        try:
+        with _holding(handle, path, holder):
             yield
-        finally:
-            _HELD.discard(path)
-            handle.truncate(0)
-            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def lock_if_free(warehouse: Path, holder: str) -> Iterator[str | None]:
+    """Hold the writer lock only if nobody does: yields None while holding it, else who
+    holds it. For a short look at build.duckdb that would rather come back than wait (an
+    open reader would block the writer)."""
+    warehouse.mkdir(parents=True, exist_ok=True)
+    path = lock_path(warehouse).resolve()
+    if path in _HELD:
+        yield None
+        return
+    with open(path, "a+", encoding="utf-8") as handle:
+        if (current := _try_lock(handle)) is not None:
+            yield current
+            return
+        with _holding(handle, path, holder):
+            yield None
+
+
+@contextlib.contextmanager
+def _holding(handle, path: Path, holder: str) -> Iterator[None]:
+    """With the lock taken on ``handle``: say who holds it, and release it at the end."""
+    handle.truncate(0)
+    handle.write(f"{holder} (pid {os.getpid()}, since {datetime.now(UTC):%H:%M:%S} UTC)")
+    handle.flush()
+    _HELD.add(path)
+    try:
+        yield
+    finally:
+        _HELD.discard(path)
+        handle.truncate(0)
+        fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # ------------------------------------------------------------------ run liveness ----------

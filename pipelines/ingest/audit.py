@@ -93,6 +93,20 @@ def file_states(
     }
 
 
+def audited_versions(con: duckdb.DuckDBPyConnection) -> set[tuple[str, date, str, str]]:
+    """(source, business_date, file_name, sha256) of every file ingestion has handled."""
+    if not con.sql(
+        "select 1 from duckdb_tables() where schema_name = 'audit' and table_name = 'ingest_files'"
+    ).fetchall():
+        return set()
+    return set(
+        con.sql(
+            "select distinct source, business_date, file_name, file_sha256 "
+            "from audit.ingest_files where file_sha256 is not null"
+        ).fetchall()
+    )
+
+
 def record(con: duckdb.DuckDBPyConnection, records: list[FileRecord]) -> None:
     if not records:
         return

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
+
+from pipelines.settings import BUSINESS_TIMEZONE
 
 # Metadata key of a step failure caused by bad input (a file that cannot be read): the
 # run then exits 2, not 1.
 BAD_INPUT_TAG = "yecai/bad_input"
 # The asset that replaces marts.duckdb: a run that materialized it has published.
 PUBLISHED_MARTS = dg.AssetKey(["published", "marts"])
+# In the home's logs/: a line per failed run, however it was started.
+FAILED_RUNS_LOG = "failed-runs.log"
 
 
 def published(events: Iterable[dg.DagsterEvent]) -> bool:
@@ -76,3 +81,30 @@ def rerun_hint(home: Path, start: date | str, end: date | str) -> str:
         f"--start {start} --end {end} "
         "(or re-execute the run in the Dagster UI)"
     )
+
+
+def record_failed_run(
+    logs: Path,
+    home: Path,
+    run_id: str,
+    launched_by: str,
+    window: tuple[date, date] | None,
+    lines: list[str],
+    fallback: str | None = None,
+) -> str:
+    """Append the run's line to logs/failed-runs.log, once per run: ``yecai run`` writes it
+    and the daemon's failed-run sensor, which sees every run of the instance, then finds
+    it there. The line, as written."""
+    message = (
+        f"{datetime.now(ZoneInfo(BUSINESS_TIMEZONE)):%Y-%m-%d %H:%M} run {run_id} "
+        f"({launched_by}, {'..'.join(map(str, window)) if window else 'no partition'}) failed: "
+        + ("; ".join(lines) or fallback or "see the run in the UI")
+        + (". " + rerun_hint(home, *window) if window else "")
+    )
+    logs.mkdir(parents=True, exist_ok=True)
+    path = logs / FAILED_RUNS_LOG
+    if path.exists() and f" run {run_id} " in path.read_text(encoding="utf-8"):
+        return message
+    with path.open("a", encoding="utf-8") as log:
+        log.write(message + "\n")
+    return message

@@ -1,5 +1,6 @@
 """The nightly schedule and the late-file sensor, evaluated as the Dagster daemon does."""
 
+import fcntl
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,8 @@ from pipelines.defs import build_definitions
 from pipelines.defs.automation.triggers import SCHEDULE_NAME, SENSOR_NAME
 from pipelines.defs.resources import YecaiResource
 from pipelines.settings import BUSINESS_TIMEZONE, Settings
-from tests.unit.test_ingest import csv_bytes, deliver, sale
+from pipelines.warehouse_lock import lock_path
+from tests.unit.test_ingest import csv_bytes, deliver, ingest, sale
 
 SHANGHAI = ZoneInfo(BUSINESS_TIMEZONE)
 
@@ -98,6 +100,36 @@ def test_late_and_redelivered_files_request_their_dates_once(defs, settings, ins
     [again] = sensor.tick()
     assert _window(again) == ("2024-03-05", "2024-03-05")
     assert again.run_key != request.run_key
+
+
+def test_files_ingested_with_the_same_content_are_no_reason_to_run(defs, settings, instance):
+    """The demo run again, then the UI started: every file is written anew (new control
+    files) with the content already loaded. Nothing to run; new content still runs."""
+    sensor = LandingSensor(defs, settings, instance)
+    days = [date(2024, 3, 4), date(2024, 3, 5)]
+    for day in days:
+        _deliver(settings, day)
+    sensor.tick()  # the UI was up once
+    ingest(settings, days=days)  # the demo ran them
+    for day in days:
+        _deliver(settings, day)  # the demo again: the same files, written again
+    assert sensor.tick() == []
+    _deliver(settings, days[1], price="97.00")
+    [request] = sensor.tick()
+    assert _window(request) == ("2024-03-05", "2024-03-05")
+
+
+def test_new_files_wait_while_a_run_writes_the_warehouse(defs, settings, instance):
+    sensor = LandingSensor(defs, settings, instance)
+    sensor.tick()
+    _deliver(settings, date(2024, 3, 6), "late.csv")
+    settings.warehouse.mkdir(parents=True)
+    with open(lock_path(settings.warehouse), "a+") as held:  # as another process's run
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert sensor.tick() == []  # build.duckdb is busy: not read, not forgotten
+        fcntl.flock(held, fcntl.LOCK_UN)
+    [request] = sensor.tick()
+    assert _window(request) == ("2024-03-06", "2024-03-06")
 
 
 def test_consecutive_late_dates_are_one_run_and_others_their_own(defs, settings, instance):

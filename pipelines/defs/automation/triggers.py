@@ -2,7 +2,8 @@
 
 The nightly run at 02:00 Asia/Shanghai loads yesterday. A file that arrives after the
 nightly run of its business date (late, or re-delivered with new content) is the
-sensor's: it requests exactly the dates such files belong to, once per file version.
+sensor's: it requests exactly the dates such files belong to, once per file version, and
+never for a version ingestion has already handled (audit.ingest_files).
 A failed run, however it was started, gets a line in logs/failed-runs.log saying what
 failed and how to re-run it.
 """
@@ -17,21 +18,23 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import duckdb
 
 from pipelines.defs.resources import YecaiResource
+from pipelines.ingest.audit import audited_versions
 from pipelines.ingest.landing import FileProblem, read_control, scan_folder
 from pipelines.library_patches.dagster_run_tags import BACKFILL_TAG
 from pipelines.runs.abandoned import fail_abandoned_runs
-from pipelines.runs.summary import failure_lines, rerun_hint
+from pipelines.runs.summary import failure_lines, record_failed_run
 from pipelines.runs.tags import LAUNCHED_BY_TAG, tagged_window, window_tags
-from pipelines.settings import BUSINESS_TIMEZONE, SOURCES
+from pipelines.settings import BUSINESS_TIMEZONE, SOURCES, duckdb_config
+from pipelines.warehouse_lock import lock_if_free
 
 NIGHTLY_HOUR = 2  # 02:00 Asia/Shanghai, for yesterday
 SCHEDULE_NAME = "yecai_nightly"
 SENSOR_NAME = "yecai_late_files"
 SENSOR_INTERVAL_SECONDS = 60
 FAILED_RUNS_SENSOR = "yecai_failed_runs"
-FAILED_RUNS_LOG = "failed-runs.log"
 ABANDONED_RUNS_SENSOR = "yecai_abandoned_runs"
 
 
@@ -62,6 +65,20 @@ class FileVersion:
     @property
     def key(self) -> str:
         return f"{self.source}/{self.business_date}/{self.name}"
+
+    @property
+    def audited_as(self) -> tuple[str, date, str, str]:
+        """As audit.ingest_files records it once ingestion has handled this version."""
+        return (self.source, self.business_date, self.name, self.sha256)
+
+
+def loaded_versions(build_db: Path) -> set[tuple[str, date, str, str]]:
+    """The file versions ingestion has already handled: a run would change nothing for them
+    (a demo generated again, a copy touched again, the same file re-sent)."""
+    if not build_db.exists():
+        return set()
+    with duckdb.connect(str(build_db), read_only=True, config=duckdb_config()) as con:
+        return audited_versions(con)
 
 
 def delivered_versions(landing: Path) -> list[FileVersion]:
@@ -188,15 +205,31 @@ def late_file_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefinitio
         settings = yecai.settings()
         versions = delivered_versions(settings.landing)
         cursor = LandingCursor.parse(context.cursor)
-        context.update_cursor(LandingCursor.after(versions, cursor).dump())
         if cursor is None:
             # First tick: what is already there is the schedule's or a backfill's.
+            context.update_cursor(LandingCursor.after(versions, cursor).dump())
             return dg.SkipReason(
                 f"watching {settings.landing} from now on ({len(versions)} files already there)"
             )
+        new = [v for v in versions if cursor.is_new(v)]
+        if not new:
+            return dg.SkipReason("no late or re-delivered file")
+        with lock_if_free(settings.warehouse, "the late-files sensor") as writer:
+            if writer is not None:  # the cursor stays: these files are looked at next tick
+                return dg.SkipReason(f"{writer} is writing build.duckdb: files wait a tick")
+            loaded = loaded_versions(settings.build_db)
+        context.update_cursor(LandingCursor.after(versions, cursor).dump())
         requests, notes = late_file_requests(
-            versions, cursor, settings.start_date, datetime.now(ZoneInfo(BUSINESS_TIMEZONE))
+            [v for v in new if v.audited_as not in loaded],
+            cursor,
+            settings.start_date,
+            datetime.now(ZoneInfo(BUSINESS_TIMEZONE)),
         )
+        notes += [
+            f"{v.key}: already ingested with this content, nothing to run"
+            for v in new
+            if v.audited_as in loaded
+        ]
         for note in notes:
             context.log.info(note)
         return requests or dg.SkipReason("no late or re-delivered file")
@@ -219,18 +252,16 @@ def failed_run_sensor() -> dg.SensorDefinition:
             if entry.dagster_event is not None
         ]
         _, lines = failure_lines(events)
-        window = tagged_window(run.tags)
         settings = yecai.settings()
-        message = (
-            f"{datetime.now(ZoneInfo(BUSINESS_TIMEZONE)):%Y-%m-%d %H:%M} run {run.run_id} "
-            f"({run.tags.get(LAUNCHED_BY_TAG) or run.tags.get(BACKFILL_TAG) or 'ui'}"
-            f", {'..'.join(map(str, window)) if window else 'no partition'}) failed: "
-            + ("; ".join(lines) or context.failure_event.message or "see the run in the UI")
-            + (". " + rerun_hint(settings.home, *window) if window else "")
+        message = record_failed_run(
+            settings.logs,
+            settings.home,
+            run.run_id,
+            run.tags.get(LAUNCHED_BY_TAG) or run.tags.get(BACKFILL_TAG) or "ui",
+            tagged_window(run.tags),
+            lines,
+            context.failure_event.message,
         )
-        settings.logs.mkdir(parents=True, exist_ok=True)
-        with (settings.logs / FAILED_RUNS_LOG).open("a", encoding="utf-8") as log:
-            log.write(message + "\n")
         context.log.error(message)
 
     return yecai_failed_runs
