@@ -7,6 +7,7 @@ dbt and the CLI always agree on the files.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from datetime import date
@@ -25,6 +26,10 @@ SOURCES: tuple[str, ...] = ("sales", "inventory", "consultations", "ledger")
 BUSINESS_TIMEZONE = "Asia/Shanghai"
 DEFAULT_HOME = Path(".yecai")
 DEFAULT_START_DATE = date(2024, 1, 1)
+
+# In the home: what the home itself remembers. Its first business date, written by `yecai
+# demo` (whose partitions start where its sample does); a setting given wins over it.
+HOME_SETTINGS_FILE = "settings.json"
 
 HOME_ENV = "YECAI_HOME"
 START_DATE_ENV = "YECAI_START_DATE"
@@ -59,18 +64,18 @@ class Settings:
 
     @classmethod
     def from_env(cls, home: str | Path | None = None, start_date: str | None = None) -> Settings:
-        raw_home = home or os.environ.get(HOME_ENV) or DEFAULT_HOME
+        home_path = Path(home or os.environ.get(HOME_ENV) or DEFAULT_HOME).expanduser().resolve()
         raw_start = start_date or os.environ.get(START_DATE_ENV)
         try:
-            first_date = date.fromisoformat(raw_start) if raw_start else DEFAULT_START_DATE
+            first_date = date.fromisoformat(raw_start) if raw_start else None
         except ValueError as exc:
             raise SettingsError(
                 f"start date {raw_start!r} is not a date: give --start-date or "
                 f"${START_DATE_ENV} as YYYY-MM-DD"
             ) from exc
         return cls(
-            home=Path(raw_home).expanduser().resolve(),
-            start_date=first_date,
+            home=home_path,
+            start_date=first_date or recorded_start_date(home_path) or DEFAULT_START_DATE,
             demo=os.environ.get(DEMO_ENV, "") not in ("", "0", "false"),
         )
 
@@ -160,3 +165,25 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
 def sql_literal(value: object) -> str:
     """A SQL string literal of a value (a path may hold a quote: /home/o'brien/...)."""
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def recorded_start_date(home: Path) -> date | None:
+    """The first business date the home recorded (``yecai demo``), if any."""
+    path = home / HOME_SETTINGS_FILE
+    if not path.exists():
+        return None
+    try:
+        return date.fromisoformat(json.loads(path.read_text(encoding="utf-8"))["start_date"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise HomeDamaged(
+            f"{path} is not what yecai writes ({exc}): it should read "
+            '{"start_date": "YYYY-MM-DD"}; fix it, or delete it to start at '
+            f"{DEFAULT_START_DATE}"
+        ) from exc
+
+
+def record_start_date(home: Path, first: date) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / HOME_SETTINGS_FILE).write_text(
+        json.dumps({"start_date": first.isoformat()}) + "\n", encoding="utf-8"
+    )

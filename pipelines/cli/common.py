@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
+import shlex
+import shutil
 import sys
 from datetime import date
 
@@ -21,6 +24,16 @@ def parse_date(text: str) -> date:
 
 def settings_of(args: argparse.Namespace) -> Settings:
     return Settings.from_env(home=args.home, start_date=args.start_date)
+
+
+def program() -> str:
+    """How to call yecai again from where it was called: ``yecai`` when that is on PATH,
+    else the path it was called by (``make run`` calls ``.venv/bin/yecai``)."""
+    called = sys.argv[0]
+    on_path = shutil.which("yecai")
+    if on_path and os.path.samefile(on_path, called):
+        return "yecai"
+    return shlex.quote(called if os.sep in called else os.path.abspath(called))
 
 
 def not_there_yet(command: str, home, path) -> int:

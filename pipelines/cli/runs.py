@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shlex
 import time
@@ -10,8 +11,16 @@ from datetime import timedelta
 
 import duckdb
 
-from pipelines.cli.common import report, settings_of
-from pipelines.settings import DEMO_ENV, Settings, duckdb_config
+from pipelines.cli.common import program, report, settings_of
+from pipelines.settings import (
+    DEMO_ENV,
+    PII_KEY_ENV,
+    START_DATE_ENV,
+    Settings,
+    duckdb_config,
+    record_start_date,
+    recorded_start_date,
+)
 
 DEMO_SEED = 42
 
@@ -70,6 +79,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     resolve_key(settings.demo)  # says loudly that the demo key is in use, unless a key is set
     end = yesterday()
     start = end - timedelta(days=args.days - 1)
+    if not (getattr(args, "start_date", None) or os.environ.get(START_DATE_ENV)):
+        # The home's partitions start with its sample (the UI shows no empty years before).
+        recorded = recorded_start_date(settings.home)
+        first = min(start, recorded) if recorded else start
+        record_start_date(settings.home, first)
+        settings = dataclasses.replace(settings, start_date=first)
     print(f"yecai demo: {args.days} days of sample data ({start}..{end}) in {settings.home}")
     summary = generate(
         settings.landing,
@@ -85,11 +100,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"ran in {time.perf_counter() - started:.1f}s")
     print(f"published marts: {settings.marts_db}")
     example = "select * from fct_sales_margin limit 5"
-    print(f'query them:      yecai --home {shlex.quote(str(settings.home))} sql "{example}"')
-    print(f"Dagster UI:      yecai --home {shlex.quote(str(settings.home))} ui")
+    yecai = f"{program()} --home {shlex.quote(str(settings.home))}"
+    print(f'query them:      {yecai} sql "{example}"')
+    print(f"Dagster UI:      {yecai} ui{'' if os.environ.get(PII_KEY_ENV) else ' --demo'}")
     print(f"daily report:    {settings.reports / 'daily' / f'{end}.html'}")
     print(f"gate results:    {settings.reports / 'gates' / 'index.html'}")
-    print(f"dbt docs:        {settings.reports / 'dbt-docs' / 'index.html'}")
+    print(f"dbt docs:        {settings.reports / 'dbt-docs' / 'static_index.html'}")
     _print_demo_summary(settings)
     return 0
 

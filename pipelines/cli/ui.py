@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from pipelines.cli.common import settings_of
@@ -41,10 +43,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
         env=env,
     )
     daemon = subprocess.Popen([str(bin_dir / "dagster-daemon"), "run", "-w", workspace], env=env)
-    print(
-        f"Dagster UI for {settings.home}: http://{args.host}:{args.port}  (Ctrl-C stops it)",
-        flush=True,
-    )
+    url = f"http://{args.host}:{args.port}"
+    print(f"starting the Dagster UI for {settings.home} (about 30 s)...", flush=True)
+    ready = False
 
     def stop(_signum, _frame):  # SIGTERM (a service manager, a test) stops both, like Ctrl-C
         raise KeyboardInterrupt
@@ -52,9 +53,12 @@ def cmd_ui(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop)
     try:
         while webserver.poll() is None and daemon.poll() is None:
+            if not ready and _answers(url):
+                ready = True
+                print(f"Dagster UI for {settings.home}: {url}  (Ctrl-C stops it)", flush=True)
             time.sleep(0.5)
     except KeyboardInterrupt:
-        pass
+        return 0
     finally:
         for process in (webserver, daemon):
             if process.poll() is None:
@@ -64,4 +68,16 @@ def cmd_ui(args: argparse.Namespace) -> int:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-    return 0
+    stopped = "webserver" if webserver.returncode else "daemon"
+    print(f"yecai ui: the Dagster {stopped} stopped (its error is above)", file=sys.stderr)
+    return 1
+
+
+def _answers(url: str) -> bool:
+    """Whether the webserver serves requests yet (its /server_info)."""
+    local = url.replace("://0.0.0.0:", "://127.0.0.1:")
+    try:
+        with urllib.request.urlopen(f"{local}/server_info", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False

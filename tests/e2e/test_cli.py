@@ -1,6 +1,7 @@
 """The `yecai` command as users run it: demo, run (exit codes), sql."""
 
 import os
+import re
 import shlex
 import shutil
 import sqlite3
@@ -17,12 +18,12 @@ import duckdb
 import pytest
 
 from pipelines.defs import build_definitions
-from pipelines.defs.automation.triggers import FAILED_RUNS_LOG, FAILED_RUNS_SENSOR
+from pipelines.defs.automation.triggers import FAILED_RUNS_SENSOR
 from pipelines.defs.resources import YecaiResource
 from pipelines.generate import GenerateRequest, generate
 from pipelines.ingest.landing import write_control
-from pipelines.runs.summary import rerun_hint
-from pipelines.settings import Settings
+from pipelines.runs.summary import FAILED_RUNS_LOG, rerun_hint
+from pipelines.settings import Settings, recorded_start_date
 from tests.conftest import TEST_PII_KEY
 from tests.integration.test_marts import MARTS
 from tests.pii_scan import database_findings, raw_pii_values, text_findings
@@ -81,6 +82,9 @@ def test_demo_publishes_marts_that_sql_can_query(tmp_path):
     result = yecai(home, "demo", "--days", "4", key=None)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "DEMO MODE" in result.stderr
+    # The home's partitions start with its sample: the UI shows no empty years before it.
+    first_day = re.search(r"sample data \((\d{4}-\d\d-\d\d)\.\.", result.stdout).group(1)
+    assert recorded_start_date(home) == date.fromisoformat(first_day)
     # The default defect rate publishes with warnings, and says which.
     assert "gate gate_compliance on marts/compliance_rx_violations warned" in result.stdout
     settings = Settings(home=home)
@@ -117,6 +121,18 @@ def test_demo_publishes_marts_that_sql_can_query(tmp_path):
         + files_text(settings.dagster_home)
     )
     assert text_findings(everything, values) == []
+    # The next steps it prints work as printed, in a shell where yecai is not on PATH.
+    printed = dict(line.split(":", 1) for line in result.stdout.splitlines() if ":  " in line)
+    shell = yecai_env(key=None)
+    venv_bin = str(Path(YECAI).parent)
+    shell["PATH"] = os.pathsep.join(p for p in shell["PATH"].split(os.pathsep) if p != venv_bin)
+    follow = subprocess.run(
+        printed["query them"], shell=True, env=shell, capture_output=True, text=True, timeout=120
+    )
+    assert follow.returncode == 0, follow.stderr
+    assert "order_id" in follow.stdout and "5 rows" in follow.stdout
+    assert Path(printed["dbt docs"].strip()).name == "static_index.html"
+    assert Path(printed["dbt docs"].strip()).exists()
 
 
 @pytest.fixture
@@ -167,6 +183,11 @@ def test_error_gates_stop_publication_and_readers_keep_their_snapshot(three_days
     day1, day2, day3 = "2024-06-03", "2024-06-04", "2024-06-05"
     first = yecai(home, "run", "--start", day1)
     assert first.returncode == 0, first.stderr
+    # Not a terminal: a line per phase as it ends, with its counts and time.
+    phases = [line.split()[:2] for line in first.stderr.splitlines() if line.endswith(" s")]
+    assert [name for name, _ in phases] == ["ingest", "dbt", "gates", "publish", "reports"]
+    assert all(done == total for done, total in (n.split("/") for _, n in phases)), phases
+    assert phases[0][1] == "4/4" and "files" in first.stderr and "tests" in first.stderr
     published = three_days.marts_db.read_bytes()
 
     # An analyst's open connection, held across every run below.
@@ -214,15 +235,24 @@ def test_error_gates_stop_publication_and_readers_keep_their_snapshot(three_days
     ):
         assert any(gate in line and why in line for line in gated.stderr.splitlines()), gated.stderr
     assert "gate_pii" not in gated.stderr
+    assert any(
+        line.startswith("gates") and "failed: gate_raw" in line
+        for line in gated.stderr.splitlines()
+    ), gated.stderr
     audit = yecai(home, "audit")
     assert audit.returncode == 1, audit.stdout + audit.stderr
     assert "gate_pii on marts/fct_sales_margin: no phone" in audit.stdout
     assert "13812345678" not in gated.stderr + audit.stdout + audit.stderr
     assert f"yecai --home {home} run --start {day2} --end {day2}" in gated.stderr
     assert three_days.marts_db.read_bytes() == published
-    # The daemon's failed-run sensor says the same in logs/failed-runs.log.
-    failure = report_failure(three_days)
-    assert "gate_reconciliation" in failure and f"--start {day2} --end {day2}" in failure
+    # logs/failed-runs.log says the same, with no daemon running; the daemon's failed-run
+    # sensor, which sees every run, finds the line there and adds none.
+    failed_runs = (three_days.logs / FAILED_RUNS_LOG).read_text(encoding="utf-8").splitlines()
+    [failure] = failed_runs
+    assert "(cli, 2024-06-04..2024-06-04)" in failure and "gate_reconciliation" in failure
+    assert f"--start {day2} --end {day2}" in failure
+    assert report_failure(three_days) == failure
+    assert (three_days.logs / FAILED_RUNS_LOG).read_text(encoding="utf-8").splitlines() == [failure]
 
     # Bad input is exit 2: a file the source sent in GBK.
     bad = landing / "sales" / day3 / "kids_pos_20240605.csv"
@@ -257,6 +287,11 @@ def test_run_refuses_without_a_pii_key_or_with_a_bad_window(three_days):
     ahead = yecai(home, "run", "--start", future)
     assert ahead.returncode == 2 and "in the future" in ahead.stderr
     assert not three_days.marts_db.exists()
+    mistyped = home.with_name("hoem")
+    nowhere = yecai(mistyped, "run", "--start", "2024-06-03")
+    assert nowhere.returncode == 2, nowhere.stderr
+    assert f"{mistyped} has no landing folder" in nowhere.stderr and "--home" in nowhere.stderr
+    assert not mistyped.exists()  # nothing was started there
 
 
 def test_sql_is_read_only_and_cannot_reach_files(tmp_path):

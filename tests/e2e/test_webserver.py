@@ -81,6 +81,28 @@ class Server:
         assert "errors" not in payload, payload["errors"]
         return payload["data"]
 
+    def wait_until_announced(self, timeout: float = 180) -> str:
+        """The line in which `yecai ui` gives its address."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, (self.home / "ui.log").read_text()
+            announced = [
+                line
+                for line in (self.home / "ui.log").read_text().splitlines()
+                if line.startswith("Dagster UI for")
+            ]
+            if announced:
+                return announced[0]
+            time.sleep(0.2)
+        raise TimeoutError(f"yecai ui did not give its address in {timeout} s")
+
+    def answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/server_info", timeout=5) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
     def wait_until_loaded(self, timeout: float = 180) -> list[dict]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -149,6 +171,8 @@ def server(tmp_path_factory):
     )
     running = Server(home, _free_port())
     try:
+        running.announced = running.wait_until_announced()
+        running.answered_when_announced = running.answers()
         running.wait_until_loaded()
         yield running
     finally:
@@ -158,6 +182,12 @@ def server(tmp_path_factory):
 def _writing_interval(instance: dg.DagsterInstance, run_id: str) -> tuple[float, float]:
     steps = instance.get_run_step_stats(run_id)
     return min(s.start_time for s in steps), max(s.end_time for s in steps)
+
+
+def test_the_ui_gives_its_address_once_it_answers(server):
+    assert server.announced.endswith(f"{server.url}  (Ctrl-C stops it)")
+    assert server.answered_when_announced
+    assert "starting the Dagster UI" in (server.home / "ui.log").read_text()
 
 
 def test_a_ui_backfill_is_one_run_and_a_cli_run_waits_for_it(server):

@@ -1,14 +1,23 @@
 """Settings shared by the Python code and dbt stay one fact."""
 
 import re
+from datetime import date
+
+import pytest
 
 from pipelines.settings import (
     DBT_PROJECT_DIR,
+    DEFAULT_START_DATE,
     DUCKDB_MEMORY_LIMIT_DEFAULT,
     DUCKDB_MEMORY_LIMIT_ENV,
     DUCKDB_SHORT_WINDOW_MEMORY_LIMIT,
+    HOME_SETTINGS_FILE,
     SHORT_WINDOW_DAYS,
+    START_DATE_ENV,
+    HomeDamaged,
+    Settings,
     duckdb_config,
+    record_start_date,
 )
 
 
@@ -35,3 +44,21 @@ def test_a_short_window_gets_the_smaller_memory_limit(monkeypatch):
     assert duckdb_config(window_days=SHORT_WINDOW_DAYS + 1) == {
         "memory_limit": DUCKDB_MEMORY_LIMIT_DEFAULT
     }
+
+
+def test_the_first_date_is_the_one_given_else_the_homes_else_the_default(tmp_path, monkeypatch):
+    monkeypatch.delenv(START_DATE_ENV, raising=False)
+    home = tmp_path / "home"
+    assert Settings.from_env(home=home).start_date == DEFAULT_START_DATE
+    record_start_date(home, date(2026, 11, 21))  # as yecai demo does
+    assert Settings.from_env(home=home).start_date == date(2026, 11, 21)
+    monkeypatch.setenv(START_DATE_ENV, "2025-01-01")
+    assert Settings.from_env(home=home).start_date == date(2025, 1, 1)
+    assert Settings.from_env(home=home, start_date="2024-06-01").start_date == date(2024, 6, 1)
+
+
+def test_a_damaged_home_settings_file_is_named_with_the_fix(tmp_path, monkeypatch):
+    monkeypatch.delenv(START_DATE_ENV, raising=False)
+    (tmp_path / HOME_SETTINGS_FILE).write_text('{"start_date": "21/11/2026"}')
+    with pytest.raises(HomeDamaged, match=r"settings.json .*YYYY-MM-DD.*delete it"):
+        Settings.from_env(home=tmp_path)
