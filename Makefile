@@ -11,12 +11,13 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # process would otherwise compile dagster, dbt and GX from source at each start (~2-5 s each).
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup browser analyst-duckdb run test test-fast test-reliability bench ui lint format contracts clean
+.PHONY: help setup browser analyst-duckdb run test test-long test-fast test-reliability bench ui lint format contracts clean
 
 help:
 	@echo "make run        generate sample data, ingest, build, gate and publish (yecai demo)"
-	@echo "make test       the whole test suite (installs what it needs first)"
+	@echo "make test       the test suite but the long and reliability runs (installs what it needs first)"
 	@echo "make test-fast  unit tests only"
+	@echo "make test-long  the tests that run whole windows several times (~8 min)"
 	@echo "make test-reliability  kill-and-re-run, security scan, backup/restore (~22 min)"
 	@echo "make bench      benchmarks at stated scales -> BENCHMARKS.md (not part of make test)"
 	@echo "make ui         Dagster UI on http://127.0.0.1:3000 for ./.yecai"
@@ -55,7 +56,12 @@ run: setup
 	$(BIN)/yecai demo
 
 test: setup browser analyst-duckdb
-	$(BIN)/pytest -m "not reliability" --durations=15
+	$(BIN)/pytest -m "not reliability and not long" --durations=15
+
+# The few tests that run whole windows several times over (~8 min), apart to keep
+# `make test` short; CI runs them too (.ci/run).
+test-long: setup browser analyst-duckdb
+	$(BIN)/pytest -m "long and not reliability" --durations=10
 
 # The slow reliability runs (kill and re-run, security scan, backup, period close against
 # truth): ~30 min, so apart.

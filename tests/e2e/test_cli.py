@@ -178,6 +178,7 @@ def report_failure(settings: Settings) -> str:
     return (settings.logs / FAILED_RUNS_LOG).read_text(encoding="utf-8").splitlines()[-1]
 
 
+@pytest.mark.long  # runs, publications and readers over three days
 def test_error_gates_stop_publication_and_readers_keep_their_snapshot(three_days, tmp_path):
     home, landing = three_days.home, three_days.landing
     day1, day2, day3 = "2024-06-03", "2024-06-04", "2024-06-05"

@@ -63,6 +63,7 @@ def test_a_damaged_run_history_is_named_with_the_way_out(tmp_path):
     home = tmp_path / "home"
     history = home / "dagster" / "history"
     history.mkdir(parents=True)
+    (home / "landing").mkdir()
     (history / "runs.db").write_text("not a database")
     result = yecai(home, "run", "--start", "2024-03-01")
     assert result.returncode == 2, result.stderr

@@ -190,6 +190,7 @@ def test_the_ui_gives_its_address_once_it_answers(server):
     assert "starting the Dagster UI" in (server.home / "ui.log").read_text()
 
 
+@pytest.mark.long  # a backfill through the daemon, then a CLI run
 def test_a_ui_backfill_is_one_run_and_a_cli_run_waits_for_it(server):
     backfill_id = server.launch_backfill(BACKFILL)
     # Meanwhile an engineer runs another day from the command line.

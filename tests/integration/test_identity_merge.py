@@ -74,6 +74,7 @@ def _deliver_day(settings: Settings, day: date, orders: list[dict]) -> None:
         deliver(settings, f"{source}.csv", header, source=source, day=day)
 
 
+@pytest.mark.long  # four runs
 def test_a_merge_keeps_the_first_seen_key_and_rekeys_history(tmp_path, dbt_manifest, monkeypatch):
     monkeypatch.setenv(PII_KEY_ENV, TEST_PII_KEY)
     settings = Settings(home=tmp_path / "home", start_date=date(2024, 1, 1))

@@ -157,6 +157,7 @@ def test_identity_resolution_matches_the_truth(pipeline_home):
     assert precision >= 0.99 and recall >= 0.99, (precision, recall)
 
 
+@pytest.mark.long  # the same history run three ways
 def test_marts_do_not_depend_on_how_history_was_run(pipeline_home, tmp_path):
     """Uneven windows, then an earlier window run again after later days were loaded (a
     re-run), give exactly the marts one run over everything gave."""
