@@ -194,3 +194,37 @@ def test_the_lake_is_read_by_name_only_while_its_files_differ(tmp_path, dbt_mani
     assert "read_parquet(" in compiled and "union_by_name" not in compiled
     _lake_partition(tmp_path, "2024-03-03", extra_column=True)
     assert "union_by_name = true" in _compiled_staging(tmp_path)
+
+
+# The columns a mart carries codes in: each joins to a dim for its names (SPEC §6, §12).
+CODE_COLUMN = re.compile(r"(_code|^store_id|^sku|category|^campaign_id|_date|period|^measure)$")
+# Code-shaped columns that are not a dim's members, and why.
+NOT_A_DIM_MEMBER = {
+    "compliance_traceability.trace_code": "one item's code, unique per unit sold",
+    "fct_sales_margin.trace_code": "one item's code, unique per unit sold",
+    "compliance_traceability.expiry_date": "a batch's expiry, years past the calendar",
+    "period_adjustments.measure": "the name of the mart column that changed",
+}
+
+
+def test_every_code_column_of_a_mart_joins_to_a_dim(dbt_manifest):
+    """Analysts find the name of every code they see: a relationships test from each code
+    column of a mart to the dim that names it."""
+    manifest = json.loads(dbt_manifest.read_text())
+    joined = {
+        (node["attached_node"], node["test_metadata"]["kwargs"]["column_name"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test"
+        and (node.get("test_metadata") or {}).get("name") == "relationships"
+        and "dim_" in node["test_metadata"]["kwargs"].get("to", "")
+    }
+    unjoined = [
+        f"{node['name']}.{column}"
+        for uid, node in _models(manifest).items()
+        if node["schema"] == "marts" and not node["name"].startswith("dim_")
+        for column in node["columns"]
+        if CODE_COLUMN.search(column)
+        and f"{node['name']}.{column}" not in NOT_A_DIM_MEMBER
+        and (uid, column) not in joined
+    ]
+    assert unjoined == []

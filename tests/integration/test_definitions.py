@@ -52,6 +52,7 @@ def test_every_expected_asset_is_defined(defs):
                 "products",
                 "chart_of_accounts",
                 "marketing_budgets",
+                "categories",
             )
         ),
     }

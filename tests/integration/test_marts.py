@@ -8,7 +8,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.settings import Settings
+from pipelines.settings import REPO_ROOT, Settings
 from tests.conftest import GENERATED, LAST_DAY, run_windows
 
 pytestmark = pytest.mark.slow
@@ -28,6 +28,16 @@ MARTS = {
     "compliance_traceability",
     "period_adjustments",
 }
+DIMS = {
+    "dim_brands",
+    "dim_channels",
+    "dim_stores",
+    "dim_products",
+    "dim_categories",
+    "dim_accounts",
+    "dim_campaigns",
+    "dim_calendar",
+}
 
 
 def query(settings: Settings, sql: str) -> pl.DataFrame:
@@ -46,7 +56,53 @@ def truth(settings: Settings, family: str) -> pl.DataFrame:
 def test_the_published_file_holds_every_mart(pipeline_home):
     with duckdb.connect(str(pipeline_home.marts_db), read_only=True) as con:
         tables = {name for (name,) in con.execute("show tables").fetchall()}
-    assert tables == MARTS
+    assert tables == MARTS | DIMS
+
+
+def test_the_calendar_is_iso_and_covers_every_business_date(pipeline_home):
+    calendar = query(pipeline_home, "select * from marts.dim_calendar order by date_day")
+    first, last = calendar["date_day"][0], calendar["date_day"][-1]
+    assert (first.month, first.day, last.month, last.day) == (1, 1, 12, 31)  # whole years
+    assert len(calendar) == (last - first).days + 1  # no day missing
+    for day in calendar.iter_rows(named=True):
+        date_day = day["date_day"]
+        iso = date_day.isocalendar()
+        assert (day["iso_year"], day["iso_week"], day["iso_day_of_week"]) == tuple(iso)
+        assert day["iso_week_label"] == f"{iso.year}-W{iso.week:02d}"
+        assert day["fiscal_period"] == f"{date_day:%Y-%m}"
+        assert day["fiscal_quarter_label"] == f"{date_day.year}-Q{(date_day.month + 2) // 3}"
+        assert day["is_weekend"] == (iso.weekday >= 6)
+    dates = query(pipeline_home, "select min(business_date) as first, max(business_date) as last "
+                                 "from marts.fct_sales_margin")  # fmt: skip
+    assert first <= dates["first"][0] and dates["last"][0] <= last
+
+
+def test_the_readme_query_over_the_dims_runs_on_the_published_file(pipeline_home):
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("Beside the codes", 1)[1].split("```sql", 1)[1].split("```", 1)[0]
+    with duckdb.connect(str(pipeline_home.marts_db), read_only=True) as con:
+        result = con.sql(example).fetchall()
+    assert result and all(None not in row for row in result)
+
+
+def test_analysts_get_a_chinese_name_beside_every_code(pipeline_home):
+    """The margin mart joined to its dims, as an analyst would: no code is left nameless."""
+    named = query(
+        pipeline_home,
+        """
+        select b.brand_name_zh, c.channel_name_zh, s.store_name, k.category_name_zh,
+               d.fiscal_quarter_label
+        from marts.fct_margin_daily as m
+        left join marts.dim_brands as b using (brand_code)
+        left join marts.dim_channels as c using (channel_code)
+        left join marts.dim_stores as s using (store_id)
+        left join marts.dim_categories as k using (category)
+        left join marts.dim_calendar as d on d.date_day = m.business_date
+        """,
+    )
+    assert len(named) > 0
+    assert named.null_count().sum_horizontal().item() == 0
+    assert named["brand_name_zh"].str.contains(r"[\u4e00-\u9fff]").all()
 
 
 def test_recon_breaks_are_the_injected_ledger_defects_and_nothing_else(pipeline_home):
