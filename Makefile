@@ -35,13 +35,14 @@ $(BIN)/.synced: $(UV) pyproject.toml uv.lock
 setup: $(BIN)/.synced
 
 # The report's browser test drives Debian's chromium (a test tool's own browser download
-# would fail here). Installed once, with apt, when it is missing.
+# would fail here), with Noto CJK so screenshots show the Chinese names. Installed once,
+# with apt, when either is missing.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-		echo "installing Debian's chromium for the browser tests"; \
+	@{ command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/opentype/noto ]; } || { \
+		echo "installing Debian's chromium and fonts-noto-cjk for the browser tests"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 # DuckDB 1.x as analysts' tools embed it (Python package and CLI), apart from yecai's own
 # DuckDB 2: the published file must open there (tests/e2e/test_analyst_tools.py).

@@ -25,6 +25,7 @@ from great_expectations.data_context.types.base import (
 )
 from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
+from pipelines.gates import data_docs_offline
 from pipelines.gates.suite import Expectation, Suite
 from pipelines.library_patches import gx_duckdb_fetch
 from pipelines.pii import redact
@@ -158,6 +159,7 @@ def validate_all(
     gx_duckdb_fetch.install()
     keep = results_dir is not None and docs_dir is not None
     if keep:
+        data_docs_offline.check_version()
         prune_kept_results(results_dir, docs_dir, DOCS_KEEP_DAYS)
     context = _context(results_dir if keep else None, docs_dir)
     source = context.data_sources.add_or_update_sql(
@@ -194,6 +196,7 @@ def validate_all(
         if keep:
             # Once for the whole run: GX's UpdateDataDocsAction rebuilds the site once per
             # suite, which cost more than validating.
+            docs_built_from = time.time()
             context.build_data_docs(
                 site_names=[DOCS_SITE],
                 resource_identifiers=[
@@ -201,6 +204,7 @@ def validate_all(
                     *(ExpectationSuiteIdentifier(name=s.name) for s in suites),
                 ],
             )
+            data_docs_offline.make_offline(docs_dir, since=docs_built_from)
         by_suite = {run.suite_name: run for run in result.run_results.values()}
         outcomes = []
         for suite in suites:

@@ -86,6 +86,7 @@ def _margin(con: duckdb.DuckDBPyConnection, first, last, period: str) -> str:
             ]
             for brand, *values in rows
         ],
+        f"No sales in {period}.",
     )
 
 
@@ -102,6 +103,7 @@ def _points(con: duckdb.DuckDBPyConnection, last, period: str) -> str:
             ]
             for brand, points, value in rows
         ],
+        "No points issued yet.",
     )
 
 
@@ -125,6 +127,7 @@ def _breaks(con: duckdb.DuckDBPyConnection, first, last, period: str) -> str:
             ]
             for brand, count, amount in rows
         ],
+        f"Nothing to reconcile in {period}.",
     )
 
 

@@ -54,7 +54,11 @@ def _flag(key: str, value: bool) -> str:
     return f'<td data-key="{escape(key)}" data-value="{value}">{"yes" if value else "no"}</td>'
 
 
-def html_table(table_id: str, header: list[str], rows: list[list[str]]) -> str:
+def html_table(table_id: str, header: list[str], rows: list[list[str]], empty: str) -> str:
+    """The rows as a table, or the sentence ``empty`` says when there are none (a bare
+    header row reads as a fault)."""
+    if not rows:
+        return f'<p class="note empty" id="{table_id}">{escape(empty)}</p>'
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = "".join(f"<tr>{''.join(row)}</tr>" for row in rows)
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
@@ -116,6 +120,7 @@ def _margin(con: duckdb.DuckDBPyConnection, day: date) -> Section:
             "contribution margin",
         ],
         rows,
+        f"No sales on {day}.",
     )
     return Section("Margin and contribution margin (毛利与贡献毛利)", gross + contribution + table)
 
@@ -150,6 +155,7 @@ def _reconciliation(con: duckdb.DuckDBPyConnection, day: date) -> Section:
         "reconciliation",
         ["brand", "measure", "operations", "ledger", "difference", "status"],
         body,
+        f"Nothing to reconcile on {day}.",
     )
     return Section("Reconciliation (业财对账)", chart + table)
 
@@ -170,7 +176,7 @@ def _compliance(con: duckdb.DuckDBPyConnection, day: date) -> Section:
         bar_chart(
             f"Compliance issues, last {TREND_DAYS} days",
             labels,
-            {"lines": [float(n) for _, _, n in counts]},
+            {"lines": [int(n) for _, _, n in counts]},
         )
         if counts
         else ""
@@ -182,6 +188,7 @@ def _compliance(con: duckdb.DuckDBPyConnection, day: date) -> Section:
             [f"<td>{escape(reason)}</td>", cell(f"compliance:{mart}:{reason}", n)]
             for mart, reason, n in counts
         ],
+        "No prescription-drug or traceability issue in these days.",
     )
     note = f'<p class="note">{start} to {day}: prescription-drug and traceability issues.</p>'
     return Section("Compliance (处方药与一物一码)", note + chart + table)
@@ -229,6 +236,7 @@ def _points(con: duckdb.DuckDBPyConnection, day: date) -> Section:
             ]
             for b, p, v in liability
         ],
+        "No points issued yet.",
     )
     settlement_table = html_table(
         "settlement",
@@ -242,6 +250,7 @@ def _points(con: duckdb.DuckDBPyConnection, day: date) -> Section:
             ]
             for e, r, p, v in settlement
         ],
+        f"No points were spent at another brand than the one that issued them in {period}.",
     )
     return Section(
         "Loyalty points (积分通兑)",
@@ -249,19 +258,34 @@ def _points(con: duckdb.DuckDBPyConnection, day: date) -> Section:
     )
 
 
+def campaign_labels(rows: list[tuple], period: str) -> list[str]:
+    """Brand and campaign name, less the month the chart's title gives (2024年1月), or the
+    campaign id where two campaigns of a brand share a name: each bar tells its campaign."""
+    year, month = period.split("-")
+    month_prefix = f"{year}年{int(month)}月 "
+    labels = [
+        f"{brand} {(name or campaign).removeprefix(month_prefix)}"
+        for campaign, brand, name, *_ in rows
+    ]
+    return [
+        label if labels.count(label) == 1 else f"{brand} {campaign}"
+        for label, (campaign, brand, *_) in zip(labels, rows, strict=True)
+    ]
+
+
 def _marketing(con: duckdb.DuckDBPyConnection, day: date) -> Section:
     period = day.strftime("%Y-%m")
     rows = con.execute(
-        """select campaign_id, brand_code, budget_amount, actual_expense, attributed_revenue,
-               roi, is_over_budget
+        """select campaign_id, brand_code, campaign_name, budget_amount, actual_expense,
+               attributed_revenue, roi, is_over_budget
            from marketing_budget_vs_actual where period = ? order by 1""",
         [period],
     ).fetchall()
     chart = (
         bar_chart(
             f"Marketing budget vs actual, {period} (三算合一)",
-            [r[0].split("-")[1] for r in rows],
-            {"budget": [float(r[2]) for r in rows], "actual": [float(r[3]) for r in rows]},
+            campaign_labels(rows, period),
+            {"budget": [float(r[3]) for r in rows], "actual": [float(r[4]) for r in rows]},
         )
         if rows
         else ""
@@ -270,6 +294,7 @@ def _marketing(con: duckdb.DuckDBPyConnection, day: date) -> Section:
         "marketing",
         [
             "campaign",
+            "name",
             "brand",
             "budget",
             "actual expense",
@@ -280,6 +305,7 @@ def _marketing(con: duckdb.DuckDBPyConnection, day: date) -> Section:
         [
             [
                 f"<td>{escape(c)}</td>",
+                f"<td>{escape(name or '')}</td>",
                 f"<td>{escape(b)}</td>",
                 cell(f"marketing:{c}:budget", bud),
                 cell(f"marketing:{c}:actual", act),
@@ -287,8 +313,9 @@ def _marketing(con: duckdb.DuckDBPyConnection, day: date) -> Section:
                 cell(f"marketing:{c}:roi", roi),
                 _flag(f"marketing:{c}:over", over),
             ]
-            for c, b, bud, act, rev, roi, over in rows
+            for c, b, name, bud, act, rev, roi, over in rows
         ],
+        f"No campaign runs in {period}.",
     )
     return Section("Marketing (营销费用)", chart + table)
 
@@ -321,6 +348,7 @@ def _adjustments(con: duckdb.DuckDBPyConnection, day: date) -> Section:
             ]
             for period, mart, brand, item, measure, closed, amount, _ in rows
         ],
+        "",  # the section is left out when there is nothing
     )
     files = sorted({name for *_, names in rows for name in (names or "").split(", ") if name})
     note = (
