@@ -5,6 +5,7 @@ backfill is one dbt invocation over the range, never one day silently standing f
 """
 
 import json
+import os
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -23,6 +24,7 @@ from pipelines.settings import DBT_PROJECT_DIR, duckdb_memory_limit
 from pipelines.transform.dbt_project import (
     MANIFEST_PATH,
     dbt_executable,
+    prepare_manifest,
     prune_targets,
     publish_dbt_docs,
 )
@@ -34,7 +36,10 @@ DBT_DOCS = dg.AssetKey(["reports", "dbt_docs"])
 @cache
 def dbt_project() -> DbtProject:
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-    project.prepare_if_dev()
+    if os.environ.get("DAGSTER_IS_DEV_CLI"):
+        # Under `dagster dev`, parse after a model changed, as yecai's commands do (not
+        # DbtProject.prepare_if_dev: it runs whatever `dbt` is on PATH, none outside the venv).
+        prepare_manifest()
     return project
 
 
