@@ -25,7 +25,7 @@ from pipelines.ingest.landing import write_control
 from pipelines.runs.summary import FAILED_RUNS_LOG, rerun_hint
 from pipelines.settings import Settings, recorded_start_date
 from tests.conftest import TEST_PII_KEY
-from tests.integration.test_marts import MARTS
+from tests.integration.test_marts import DIMS, MARTS
 from tests.pii_scan import database_findings, raw_pii_values, text_findings
 
 pytestmark = pytest.mark.slow
@@ -93,7 +93,7 @@ def test_demo_publishes_marts_that_sql_can_query(tmp_path):
     with duckdb.connect(str(settings.marts_db), read_only=True) as con:
         tables = [t for (t,) in con.execute("show tables").fetchall()]
         lines = con.execute("select count(*) from fct_sales_margin").fetchone()[0]
-    assert set(tables) == MARTS and lines > 100
+    assert set(tables) == MARTS | DIMS and lines > 100
     query = yecai(
         home,
         "sql",
