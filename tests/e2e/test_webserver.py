@@ -59,12 +59,12 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, home: Path, port: int):
+    def __init__(self, home: Path, port: int, demo: bool = False):
         self.home, self.url = home, f"http://127.0.0.1:{port}"
         self.log = (home / "ui.log").open("w")
         self.process = subprocess.Popen(
-            [YECAI, "--home", str(home), "ui", "--port", str(port)],
-            env=yecai_env(),
+            [YECAI, "--home", str(home), "ui", "--port", str(port), *(["--demo"] if demo else [])],
+            env=yecai_env(key=None) if demo else yecai_env(),
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: nothing outlives the test
@@ -251,3 +251,50 @@ def test_the_asset_graph_shows_the_assets(server, tmp_path):
     shot = ARTIFACTS / "asset-graph.png"
     chromium(tmp_path, "--window-size=1600,1200", budget, f"--screenshot={shot}", page)
     assert is_not_blank(shot)
+
+
+SENSOR_TICKS = """
+query($selector: SensorSelector!) {
+  sensorOrError(sensorSelector: $selector) {
+    ... on Sensor { sensorState { ticks(limit: 5) { status skipReason runIds } } }
+    ... on PythonError { message }
+  }
+}"""
+
+
+@pytest.mark.long  # two demos, then the daemon's first sensor tick
+def test_demo_twice_then_the_ui_queues_no_run(tmp_path):
+    """Files ingestion already handled (same sha256) are no reason for the late-files
+    sensor to run: `make run` twice, then `yecai ui`, and its first tick runs nothing."""
+    home = tmp_path / "home"
+    for _ in range(2):
+        demo = subprocess.run(
+            [YECAI, "--home", str(home), "demo"],
+            env=yecai_env(key=None),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert demo.returncode == 0, demo.stderr[-2000:]
+    before = dg.DagsterInstance.from_config(str(home / "dagster"))
+    runs_before = len(before.get_run_records())
+    before.dispose()
+    server = Server(home, _free_port(), demo=True)
+    try:
+        server.wait_until_loaded()
+        selector = {
+            "repositoryName": "__repository__",
+            "repositoryLocationName": LOCATION,
+            "sensorName": "yecai_late_files",
+        }
+        deadline, ticks = time.monotonic() + 240, []
+        while time.monotonic() < deadline and not ticks:
+            state = server.graphql(SENSOR_TICKS, {"selector": selector})["sensorOrError"]
+            ticks = [t for t in state["sensorState"]["ticks"] if t["status"] != "STARTED"]
+            time.sleep(2)
+        assert ticks, "the late-files sensor did not tick"
+        assert [t["runIds"] for t in ticks] == [[]] * len(ticks), ticks
+        runs = server.graphql("{ runsOrError { ... on Runs { results { runId } } } }")
+        assert len(runs["runsOrError"]["results"]) == runs_before
+    finally:
+        server.stop()
