@@ -17,7 +17,7 @@ help:
 	@echo "make run        generate sample data, ingest, build, gate and publish (yecai demo)"
 	@echo "make test       the test suite but the long and reliability runs (installs what it needs first)"
 	@echo "make test-fast  unit tests only"
-	@echo "make test-long  the tests that run whole windows several times (~8 min)"
+	@echo "make test-long  the tests that run whole windows several times (~10 min)"
 	@echo "make test-reliability  kill-and-re-run, security scan, backup/restore (~22 min)"
 	@echo "make bench      benchmarks at stated scales -> BENCHMARKS.md (not part of make test)"
 	@echo "make ui         Dagster UI on http://127.0.0.1:3000 for ./.yecai"
@@ -59,7 +59,7 @@ run: setup
 test: setup browser analyst-duckdb
 	$(BIN)/pytest -m "not reliability and not long" --durations=15
 
-# The few tests that run whole windows several times over (~8 min), apart to keep
+# The few tests that run whole windows several times over (~10 min), apart to keep
 # `make test` short; CI runs them too (.ci/run).
 test-long: setup browser analyst-duckdb
 	$(BIN)/pytest -m "long and not reliability" --durations=10
