@@ -18,6 +18,7 @@ from tests.unit.test_writer import HOLD
 def test_a_run_that_waits_for_another_says_so_on_the_terminal(tmp_path):
     settings = Settings(home=tmp_path / "home")
     settings.warehouse.mkdir(parents=True)
+    settings.landing.mkdir()
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD, str(settings.warehouse), "600"],
         stdout=subprocess.PIPE,
@@ -44,6 +45,7 @@ def test_a_run_that_waits_for_another_says_so_on_the_terminal(tmp_path):
 @pytest.mark.reliability  # two whole runs
 def test_two_runs_of_the_same_second_write_their_own_logs(tmp_path):
     home = tmp_path / "home"
+    (home / "landing").mkdir(parents=True)
     runs = [
         subprocess.Popen(
             [YECAI, "--home", str(home), "run", "--start", "2024-03-01"],
