@@ -66,6 +66,7 @@ class _Frame:
     bottom: float  # y of the plot's bottom edge
     height: float  # of the whole SVG
     ticks: list[float]
+    slanted: bool  # category labels too wide to stand side by side
 
     def y(self, value: float) -> float:
         low, high = self.ticks[0], self.ticks[-1]
@@ -79,15 +80,16 @@ def _frame(values: Sequence[float], labels: Sequence[str], legend: Sequence[str]
     legend_room = max((text_width(n, LEGEND_FONT) for n in legend), default=0) + 40
     widest = max((text_width(label) for label in labels), default=0)
     span = (WIDTH - tick_room - legend_room) / max(len(labels), 1)
-    if widest + PAD <= span:  # upright labels fit side by side
+    slanted = widest + PAD > span
+    if not slanted:
         below, overhang = FONT + 2 * PAD, 0.0
-    else:  # slanted, anchored at their end under the tick
+    else:  # anchored at their end under the tick
         angle = math.radians(SLANT)
         below = widest * math.sin(angle) + FONT + 2 * PAD
         overhang = widest * math.cos(angle) - span / 2
     left = max(tick_room, overhang + PAD)
     bottom = TOP + PLOT_HEIGHT
-    return _Frame(left, WIDTH - legend_room, bottom, bottom + below, ticks)
+    return _Frame(left, WIDTH - legend_room, bottom, bottom + below, ticks, slanted)
 
 
 def _axes(frame: _Frame, labels: Sequence[str], every: int) -> list[str]:
@@ -102,12 +104,11 @@ def _axes(frame: _Frame, labels: Sequence[str], every: int) -> list[str]:
             f'stroke="{"#888" if value == 0 else "#eee"}"/>'
         )
     span = (frame.right - frame.left) / max(len(labels), 1)
-    slanted = max((text_width(label) for label in labels), default=0) + PAD > span
     for i, label in enumerate(labels):
         if i % every == 0:
             x, y = frame.left + span * (i + 0.5), frame.bottom + FONT + PAD
-            turn = f' transform="rotate(-{SLANT} {x:.1f} {y})"' if slanted else ""
-            anchor = "end" if slanted else "middle"
+            turn = f' transform="rotate(-{SLANT} {x:.1f} {y})"' if frame.slanted else ""
+            anchor = "end" if frame.slanted else "middle"
             parts.append(
                 f'<text class="label" x="{x:.1f}" y="{y}" text-anchor="{anchor}" '
                 f'font-size="{FONT}"{turn}>{escape(label)}</text>'

@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -16,6 +15,7 @@ import pytest
 
 from pipelines.settings import REPO_ROOT
 from tests.e2e.test_cli import yecai_env
+from tests.e2e.test_webserver import _free_port
 
 pytestmark = pytest.mark.slow
 
@@ -46,12 +46,6 @@ def test_the_readme_dbt_commands_build_a_day_and_its_docs(pipeline_home, tmp_pat
     assert (REPO_ROOT / "dbt_project" / "target" / "static_index.html").exists()
     with duckdb.connect(str(home / "warehouse" / "build.duckdb"), read_only=True) as con:
         assert con.sql("select count(*) from marts.dim_brands").fetchall() == [(5,)]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _graphql(port: int, query: str) -> dict:
