@@ -1,4 +1,4 @@
-"""The ``yecai`` command: generate, run, demo, sql, audit, report, close-period,
+"""The ``yecai`` command: generate, run, demo, sql, metrics, audit, report, close-period,
 reopen-period, periods, ui, backup, restore."""
 
 from __future__ import annotations
@@ -90,6 +90,33 @@ def parser() -> argparse.ArgumentParser:
         help=f"show timestamps in this time zone (default {BUSINESS_TIMEZONE}, the business's)",
     )
     sql.set_defaults(handler="sql:cmd_sql")
+
+    metrics = command(
+        "metrics",
+        help="the headline metrics (recognised revenue, margins, points liability) over the "
+        "published marts, as the dbt semantic layer defines them",
+    )
+    metrics.add_argument(
+        "metrics", nargs="?", help="comma-separated metric names (none: list the metrics)"
+    )
+    metrics.add_argument(
+        "--group-by",
+        default="",
+        help="comma-separated, as in `mf query`: metric_time__month, brand__brand_name_zh …",
+    )
+    metrics.add_argument("--start", type=parse_date, help="first business date (metric_time)")
+    metrics.add_argument("--end", type=parse_date, help="last business date (metric_time)")
+    metrics.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        help="a filter, as in `mf query`: \"{{ Dimension('margin_row__is_adjustment') }} = false\"",
+    )
+    metrics.add_argument("--explain", action="store_true", help="print the SQL, run nothing")
+    metrics.add_argument("--csv", action="store_true", help="write CSV to stdout")
+    metrics.add_argument("--max-rows", type=int, default=40)
+    metrics.add_argument("--timezone", default=BUSINESS_TIMEZONE, help=argparse.SUPPRESS)
+    metrics.set_defaults(handler="metrics:cmd_metrics")
 
     audit = command(
         "audit", help="every gate suite over the whole warehouse (or a range), into gate history"

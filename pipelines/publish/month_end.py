@@ -15,13 +15,8 @@ from pathlib import Path
 import duckdb
 
 from pipelines.periods import PeriodStatus, month_window, published_months
-from pipelines.publish.report import (
-    STYLE,
-    cell,
-    html_table,
-    points_outstanding,
-    write_atomically,
-)
+from pipelines.publish.metrics import Balances, PublishedMetrics, margin_by_brand
+from pipelines.publish.report import STYLE, cell, html_table, write_atomically
 from pipelines.settings import Settings, duckdb_config
 
 FOLDER = "month_end"
@@ -37,18 +32,21 @@ def write_month_end_reports(settings: Settings, period: str | None = None) -> li
     ]
     if not closed:
         return []
+    metrics = PublishedMetrics()
     with duckdb.connect(str(settings.marts_db), read_only=True, config=duckdb_config()) as con:
         return [
-            write_atomically(settings.reports / FOLDER / f"{m.period}.html", _page(con, m))
+            write_atomically(settings.reports / FOLDER / f"{m.period}.html", _page(con, metrics, m))
             for m in closed
         ]
 
 
-def _page(con: duckdb.DuckDBPyConnection, month: PeriodStatus) -> str:
+def _page(con: duckdb.DuckDBPyConnection, metrics: PublishedMetrics, month: PeriodStatus) -> str:
     window = month_window(month.period)
+    margin = margin_by_brand(con, metrics, window.start, window.end)
+    liability = Balances.until(con, metrics, window.end).at(window.end)
     sections = [
-        ("Margin by brand (毛利)", _margin(con, window.start, window.end, month.period)),
-        ("Points liability at month end (期末积分负债)", _points(con, window.end, month.period)),
+        ("Margin by brand (毛利)", _margin(margin, month.period)),
+        ("Points liability at month end (期末积分负债)", _points(liability, month.period)),
         ("Reconciliation breaks (对账差异)", _breaks(con, window.start, window.end, month.period)),
         ("Adjustments since the close (月结后调整)", _adjustments(con, month.period)),
     ]
@@ -65,15 +63,8 @@ def _page(con: duckdb.DuckDBPyConnection, month: PeriodStatus) -> str:
     )
 
 
-def _margin(con: duckdb.DuckDBPyConnection, first, last, period: str) -> str:
-    rows = con.execute(
-        """select brand_code, sum(recognized_revenue), sum(cogs), sum(gross_margin),
-               sum(allocated_marketing), sum(contribution_margin)
-           from fct_margin_daily
-           where business_date between ? and ? and not is_adjustment
-           group by 1 order by 1""",
-        [first, last],
-    ).fetchall()
+def _margin(rows: list[tuple], period: str) -> str:
+    """``rows``: (brand, *MARGIN_METRICS) as booked in the month."""
     names = ("revenue", "cogs", "gross_margin", "allocated_marketing", "contribution_margin")
     return html_table(
         "month_margin",
@@ -90,8 +81,8 @@ def _margin(con: duckdb.DuckDBPyConnection, first, last, period: str) -> str:
     )
 
 
-def _points(con: duckdb.DuckDBPyConnection, last, period: str) -> str:
-    rows = points_outstanding(con, last)
+def _points(rows: list[tuple], period: str) -> str:
+    """``rows``: (brand, points outstanding, liability) at the month's end."""
     return html_table(
         "month_points",
         ["brand", "points outstanding", "liability (CNY)"],

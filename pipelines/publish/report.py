@@ -22,6 +22,12 @@ import duckdb
 
 from pipelines.crash_points import crash_point
 from pipelines.publish.charts import bar_chart, line_chart
+from pipelines.publish.metrics import (
+    MARGIN_METRICS,
+    Balances,
+    PublishedMetrics,
+    margin_by_day_and_brand,
+)
 from pipelines.settings import duckdb_config
 
 TREND_DAYS = 30
@@ -35,6 +41,14 @@ th:first-child, td:first-child { text-align: left; }
 .MATCHED { background: #e6f4ea; } .WITHIN_TOLERANCE { background: #fff8e1; }
 .BREAK { background: #fdecea; } .note { color: #666; font-size: 12px; }
 """
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """The metrics the daily reports show, read once for all their days."""
+
+    margin: dict[tuple[date, str], tuple[Decimal, ...]]
+    balances: Balances
 
 
 @dataclass(frozen=True)
@@ -64,64 +78,36 @@ def html_table(table_id: str, header: list[str], rows: list[list[str]], empty: s
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _margin(con: duckdb.DuckDBPyConnection, day: date) -> Section:
+def _margin(margin: dict[tuple[date, str], tuple[Decimal, ...]], day: date) -> Section:
+    """``margin``: MARGIN_METRICS by day and brand, over the trend's days at least."""
     start = day - timedelta(days=TREND_DAYS - 1)
-    daily = con.execute(
-        """select business_date, brand_code, sum(gross_margin), sum(contribution_margin)
-           from fct_margin_daily where business_date between ? and ? and not is_adjustment
-           group by 1, 2 order by 1, 2""",
-        [start, day],
-    ).fetchall()
-    brands = sorted({brand for _, brand, _, _ in daily})
-    dates = sorted({d for d, _, _, _ in daily})
-    by = {(d, b): (gm, cm) for d, b, gm, cm in daily}
+    shown = {key: values for key, values in margin.items() if start <= key[0] <= day}
+    brands = sorted({brand for _, brand in shown})
+    dates = sorted({d for d, _ in shown})
     labels = [d.strftime("%m-%d") for d in dates]
-    gross = line_chart(
-        "Gross margin by brand (毛利)",
-        labels,
-        {b: [float(by.get((d, b), (0, 0))[0]) for d in dates] for b in brands},
-    )
+    zero = (Decimal(0),) * len(MARGIN_METRICS)
+
+    def series(metric: str) -> dict[str, list[float]]:
+        at = MARGIN_METRICS.index(metric)
+        return {b: [float(shown.get((d, b), zero)[at]) for d in dates] for b in brands}
+
+    gross = line_chart("Gross margin by brand (毛利)", labels, series("gross_margin"))
     contribution = line_chart(
-        "Contribution margin by brand (贡献毛利)",
-        labels,
-        {b: [float(by.get((d, b), (0, 0))[1]) for d in dates] for b in brands},
+        "Contribution margin by brand (贡献毛利)", labels, series("contribution_margin")
     )
-    today = con.execute(
-        """select brand_code, sum(recognized_revenue), sum(gross_margin),
-               sum(allocated_marketing), sum(contribution_margin)
-           from fct_margin_daily where business_date = ? and not is_adjustment
-           group by 1 order by 1""",
-        [day],
-    ).fetchall()
+    columns = {
+        "recognized_revenue": "recognised revenue",
+        "gross_margin": "gross margin",
+        "allocated_marketing": "allocated marketing",
+        "contribution_margin": "contribution margin",
+    }
     rows = [
         [f"<td>{escape(brand)}</td>"]
-        + [
-            cell(f"margin:{brand}:{name}", value)
-            for name, value in zip(
-                (
-                    "recognized_revenue",
-                    "gross_margin",
-                    "allocated_marketing",
-                    "contribution_margin",
-                ),
-                values,
-                strict=True,
-            )
-        ]
-        for brand, *values in today
+        + [cell(f"margin:{brand}:{name}", values[MARGIN_METRICS.index(name)]) for name in columns]
+        for (d, brand), values in sorted(shown.items())
+        if d == day
     ]
-    table = html_table(
-        "margin",
-        [
-            "brand",
-            "recognised revenue",
-            "gross margin",
-            "allocated marketing",
-            "contribution margin",
-        ],
-        rows,
-        f"No sales on {day}.",
-    )
+    table = html_table("margin", ["brand", *columns.values()], rows, f"No sales on {day}.")
     return Section("Margin and contribution margin (毛利与贡献毛利)", gross + contribution + table)
 
 
@@ -194,21 +180,8 @@ def _compliance(con: duckdb.DuckDBPyConnection, day: date) -> Section:
     return Section("Compliance (处方药与一物一码)", note + chart + table)
 
 
-def points_outstanding(con: duckdb.DuckDBPyConnection, day: date) -> list[tuple]:
-    """Per brand, (brand, points outstanding, liability) at the end of ``day``: its latest
-    row by then (adjustment rows carry changes, not balances)."""
-    return con.execute(
-        """select brand_code, points_outstanding, liability_value from (
-               select *, row_number() over (
-                   partition by brand_code order by business_date desc) as latest
-               from points_liability where business_date <= ? and not is_adjustment)
-           where latest = 1 order by 1""",
-        [day],
-    ).fetchall()
-
-
-def _points(con: duckdb.DuckDBPyConnection, day: date) -> Section:
-    liability = points_outstanding(con, day)
+def _points(con: duckdb.DuckDBPyConnection, day: date, liability: list[tuple]) -> Section:
+    """``liability``: (brand, points outstanding, liability) at the end of ``day``."""
     period = day.strftime("%Y-%m")
     settlement = con.execute(
         """select earned_brand_code, redeemed_brand_code, points, settlement_value
@@ -378,17 +351,14 @@ def write_daily_reports(
     render on a thread per core (DuckDB answers their queries without holding Python)."""
     published = f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
 
-    def render(con: duckdb.DuckDBPyConnection, day: date) -> Path:
+    def render(con: duckdb.DuckDBPyConnection, day: date, figures: _Figures) -> Path:
         sections = [
-            build(con, day)
-            for build in (
-                _adjustments,
-                _margin,
-                _reconciliation,
-                _compliance,
-                _points,
-                _marketing,
-            )
+            _adjustments(con, day),
+            _margin(figures.margin, day),
+            _reconciliation(con, day),
+            _compliance(con, day),
+            _points(con, day, figures.balances.at(day)),
+            _marketing(con, day),
         ]
         body = "".join(f"<h2>{escape(s.title)}</h2>{s.html}" for s in sections if s.title)
         html = (
@@ -402,13 +372,22 @@ def write_daily_reports(
         crash_point("report.written")
         return path
 
+    if not days:
+        return []
+    metrics = PublishedMetrics()
     with duckdb.connect(str(marts_db), read_only=True, config=duckdb_config()) as con:
+        # The headline figures of every day at once, as the semantic layer defines them.
+        first, last = min(days), max(days)
+        figures = _Figures(
+            margin_by_day_and_brand(con, metrics, first - timedelta(TREND_DAYS - 1), last),
+            Balances.until(con, metrics, last),
+        )
         cursors = threading.local()
 
         def render_day(day: date) -> Path:
             if not hasattr(cursors, "con"):
                 cursors.con = con.cursor()
-            return render(cursors.con, day)
+            return render(cursors.con, day, figures)
 
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             return list(pool.map(render_day, days))

@@ -53,6 +53,7 @@ class Phase:
     files: int = 0
     rows: int = 0
     tests: int = 0
+    models_done: set[dg.AssetKey] = field(default_factory=set)
     warned: int = 0
     started: float | None = None
     ended: float | None = None
@@ -178,7 +179,9 @@ class RunProgress:
 
     def _materialized(self, phase: Phase, event: dg.DagsterEvent) -> None:
         if phase.name == "dbt":
-            phase.done += 1
+            # A model of a window's run materializes once per day (partition) of it.
+            phase.models_done.add(event.asset_key)
+            phase.done = len(phase.models_done)
         elif phase.name == "ingest" and event.asset_key and event.asset_key.path[0] == "raw":
             metadata = event.event_specific_data.materialization.metadata
             phase.files += sum(

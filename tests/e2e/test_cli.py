@@ -1,12 +1,16 @@
 """The `yecai` command as users run it: demo, run (exit codes), sql."""
 
+import fcntl
 import os
+import pty
 import re
 import shlex
 import shutil
 import sqlite3
+import struct
 import subprocess
 import sys
+import termios
 import time
 import zlib
 from contextlib import closing, suppress
@@ -82,6 +86,10 @@ def test_demo_publishes_marts_that_sql_can_query(tmp_path):
     result = yecai(home, "demo", "--days", "4", key=None)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "DEMO MODE" in result.stderr
+    # Not a terminal: a line per phase, each whole (a model counts once, not once a day).
+    phases = re.findall(r"^(ingest|dbt|gates|publish|reports) +(\d+)/(\d+) ", result.stderr, re.M)
+    assert [name for name, _, _ in phases] == ["ingest", "dbt", "gates", "publish", "reports"]
+    assert all(done == total for _, done, total in phases), phases
     # The home's partitions start with its sample: the UI shows no empty years before it.
     first_day = re.search(r"sample data \((\d{4}-\d\d-\d\d)\.\.", result.stdout).group(1)
     assert recorded_start_date(home) == date.fromisoformat(first_day)
@@ -141,6 +149,48 @@ def three_days(tmp_path) -> Settings:
     start = date(2024, 6, 3)
     generate(settings.landing, settings.truth, GenerateRequest(start=start, days=3, scale=0.03))
     return settings
+
+
+def on_a_terminal(*command: str, columns: int = 160) -> tuple[int, str]:
+    """Run ``command`` with a pseudo-terminal as its stdin, stdout and stderr (as a person
+    at a terminal would); its exit code and everything it wrote there."""
+    main, child = pty.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    env = {**yecai_env(), "TERM": "xterm-256color", "COLUMNS": str(columns)}
+    process = subprocess.Popen(command, stdin=child, stdout=child, stderr=child, env=env)
+    os.close(child)
+    written = bytearray()
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # EIO: the terminal's other end closed
+            break
+        if not chunk:
+            break
+        written += chunk
+    os.close(main)
+    return process.wait(timeout=600), written.decode("utf-8", "replace")
+
+
+def test_a_run_at_a_terminal_shows_its_phases_live(three_days):
+    code, screen = on_a_terminal(
+        YECAI, "--home", str(three_days.home), "run", "--start", "2024-06-03", "--end", "2024-06-04"
+    )
+    assert code == 0, screen[-3000:]
+    # Live: the display redraws itself in place (cursor up, erase line) as counts grow ...
+    assert "\x1b[2K" in screen and ("\x1b[1A" in screen or "\x1b[A" in screen)
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen)
+    counts = {
+        phase: re.findall(rf"{phase} +\S* *(\d+)/(\d+) +{unit}", plain)
+        for phase, unit in (("ingest", "sources"), ("dbt", "models"), ("gates", "checks"))
+    }
+    for phase, seen in counts.items():
+        assert seen, f"{phase} never shown:\n{plain[-3000:]}"
+        # ... from partway to the whole: a two-day window's models count once each.
+        done, total = seen[-1]
+        assert done == total, (phase, seen[-1])
+    assert int(counts["dbt"][0][0]) < int(counts["dbt"][-1][1])
+    assert "published" in plain
 
 
 READER = """
