@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from importlib.metadata import version
 
@@ -182,6 +183,10 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"yecai: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader left (`yecai sql … | head`): stop quietly, as a Unix command does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:
         print(f"yecai: {describe_os_error(exc)}", file=sys.stderr)
         return EXIT_USAGE

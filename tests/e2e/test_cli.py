@@ -118,6 +118,17 @@ def test_demo_publishes_marts_that_sql_can_query(tmp_path):
         "MER",
         "VEL",
     }
+    # Piped into a reader that stops early (`| head`), it stops quietly.
+    piped = subprocess.run(
+        f"{shlex.quote(YECAI)} --home {shlex.quote(str(home))} sql "
+        '"select * from range(1000000)" | head -1',
+        shell=True,
+        env=yecai_env(key=None),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert piped.stdout.startswith("┌") and piped.stderr == ""
     # Nothing a run leaves behind holds raw personal data.
     values = raw_pii_values(settings.landing)
     assert database_findings(settings.build_db, values) == []
