@@ -30,6 +30,7 @@ from pathlib import Path
 import polars as pl
 from open_data_contract_standard.model import OpenDataContractStandard, SchemaProperty
 
+from pipelines.pii import CHECKED_KINDS
 from pipelines.settings import CONTRACTS_DIR, SOURCES
 
 PII_KINDS = ("phone", "email", "name", "id_number")
@@ -143,6 +144,8 @@ class Contract:
             if col.is_pii:
                 schema[f"{col.name}_token"] = pl.String()
                 schema[f"{col.name}_masked"] = pl.String()
+                if col.pii_kind in CHECKED_KINDS:
+                    schema[f"{col.name}_valid"] = pl.Boolean()
             else:
                 schema[col.name] = col.polars_dtype
         schema["_source_file"] = pl.String()
@@ -156,9 +159,10 @@ class Contract:
             "_source_row_number": pl.Int64(),
             "_reason": pl.String(),
         }
+        plain = {c.name for c in self.columns if not c.is_pii}
         for name, dtype in self.lake_schema().items():
             if not name.startswith("_"):
-                schema[name] = dtype if name.endswith(("_token", "_masked")) else pl.String()
+                schema[name] = pl.String() if name in plain else dtype
         return schema
 
 

@@ -64,6 +64,15 @@ def parser() -> argparse.ArgumentParser:
         help="after each month's end, void this share of its sale lines and post a late "
         "journal into it: files wait in late/<delivery date>/ (truth: late_corrections)",
     )
+    generate.add_argument(
+        "--identity-noise",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="dirty identifiers at this rate: typos in phones, ID numbers, names and e-mails, "
+        "changed phones, family members sharing a phone (truth: identity_noise, "
+        "phone_changes, shared_phones)",
+    )
     generate.set_defaults(handler="runs:cmd_generate")
 
     run = command("run", help="ingest, build, gate and publish business dates")

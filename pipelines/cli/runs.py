@@ -37,6 +37,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         anomalies=args.anomalies,
         file_defects=args.file_defects,
         late_corrections=args.late_corrections,
+        identity_noise=args.identity_noise,
     )
     summary = generate(settings.landing, settings.truth, request)
     rate = summary.sales_lines / max(summary.seconds, 1e-9) * 60 / 1e6

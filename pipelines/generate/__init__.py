@@ -21,9 +21,10 @@ import polars as pl
 
 from pipelines.generate.catalog import load_catalog
 from pipelines.generate.defects import DefectLog
+from pipelines.generate.identity_noise import IdentityNoise, with_life_changes
 from pipelines.generate.inventory import window
 from pipelines.generate.late import make_late_corrections
-from pipelines.generate.people import make_population
+from pipelines.generate.people import Population, make_population
 from pipelines.generate.piece import generate_piece
 from pipelines.generate.writer import inject_file_defects
 from pipelines.settings import SettingsError
@@ -44,6 +45,7 @@ class GenerateRequest:
     anomalies: float = DEFAULT_ANOMALY_RATE
     file_defects: bool = False
     late_corrections: float = 0.0  # share of a closed month's sale lines voided late
+    identity_noise: float = 0.0  # dirty identifiers (identity_noise.py)
 
     def __post_init__(self) -> None:
         if self.days < 1:
@@ -54,6 +56,8 @@ class GenerateRequest:
             raise SettingsError("--anomalies is a rate between 0 and 0.5 (e.g. 0.003)")
         if not 0 <= self.late_corrections < 0.5:
             raise SettingsError("--late-corrections is a rate between 0 and 0.5 (e.g. 0.01)")
+        if not 0 <= self.identity_noise < 0.5:
+            raise SettingsError("--identity-noise is a rate between 0 and 0.5 (e.g. 0.02)")
 
 
 @dataclass
@@ -98,13 +102,19 @@ def generate(landing: Path, truth: Path, request: GenerateRequest) -> GenerateSu
     catalog = load_catalog()
     days = window(request.start, request.days)
     population = make_population(rng, max(500, int(PEOPLE_PER_SCALE * request.scale)))
+    noise, families = None, None
+    if request.identity_noise:
+        noise = IdentityNoise(request.identity_noise, request.seed)
+        population, families = with_life_changes(noise, population, days[0], days[-1])
     log = DefectLog(rate=request.anomalies, rng=rng)
     parts = []
     for index, piece in enumerate(chunks(days, request.scale)):
         # The first piece draws from the main stream, so a window that fits is unchanged.
         log.rng = rng if index == 0 else np.random.default_rng([request.seed, index])
         log.touched_orders = set()
-        parts.append(generate_piece(landing, request.scale, catalog, population, piece, log, index))
+        parts.append(
+            generate_piece(landing, request.scale, catalog, population, piece, log, index, noise)
+        )
     if request.file_defects:
         inject_file_defects(landing, log, days)
     summary = GenerateSummary(
@@ -125,6 +135,8 @@ def generate(landing: Path, truth: Path, request: GenerateRequest) -> GenerateSu
         log,
         summary,
     )
+    if families is not None:
+        _write_identity_truth(truth, population, families, [p.identity_typos for p in parts])
     if request.late_corrections:
         # late/ sits beside landing/ in the home: deliveries that wait for their date.
         summary.late_changes = make_late_corrections(
@@ -163,3 +175,18 @@ def _write_truth(
     (truth / "generation.json").write_text(
         json.dumps(summary.to_json(), indent=2), encoding="utf-8"
     )
+
+
+def _write_identity_truth(
+    truth: Path, population: Population, families: pl.DataFrame, typos: list[pl.DataFrame]
+) -> None:
+    """What identity noise changed: each record's typo, each person's phone change, each
+    family pair sharing a phone."""
+    persons = pl.read_parquet(truth / "persons.parquet")
+    pl.concat(typos).join(persons, on="record_id", how="left").select(
+        "source", "record_id", "person_id", "identifier", "change"
+    ).sort("source", "record_id", "identifier").write_parquet(truth / "identity_noise.parquet")
+    population.people.filter(pl.col("phone_changed_at").is_not_null()).select(
+        "person_id", "phone_changed_at"
+    ).write_parquet(truth / "phone_changes.parquet")
+    families.write_parquet(truth / "shared_phones.parquet")

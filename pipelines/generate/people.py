@@ -3,7 +3,7 @@
 Every identifier is unique to its person by construction (an affine bijection of the
 person's index), so the truth of who is who is exact: two people never share a phone,
 e-mail, ID number or member number. How each record *shows* a person's identifiers is
-decided in :func:`render_identities`.
+decided in :func:`shown_identities` and :func:`written_identities`.
 """
 
 from __future__ import annotations
@@ -210,6 +210,8 @@ def make_population(rng: np.random.Generator, size: int) -> Population:
         {
             "person_id": index,
             "name": np.char.add(surnames, given),
+            "surname": surnames,
+            "surname_pinyin": pinyin,
             "phone1": phone1.astype(str),
             "phone2": phone2.astype(str),
             "email": email,
@@ -273,10 +275,11 @@ def _phone_variant(rng: np.random.Generator, phone: pl.Expr, n: int) -> pl.Expr:
     )
 
 
-def render_identities(
+def shown_identities(
     rng: np.random.Generator, records: pl.DataFrame, population: Population
 ) -> pl.DataFrame:
-    """Which of a person's identifiers each record shows, and how they are written.
+    """Which of a person's identifiers each record shows (phone, email, name, id_number,
+    member_id; null: not shown), before they are written (:func:`written_identities`).
 
     ``records`` has record_id, person_id (null: anonymous), brand_code, ts, kind
     ("sale" | "consultation") and ``auto`` (vehicle purchases register an ID number). Rules
@@ -351,12 +354,33 @@ def render_identities(
         & (pl.col("_first_brand") | (pl.col("_pattern") == "MEMBER") | (pl.lit(extra[2]) < 0.7)),
         show_name=pl.lit(rng.random(n) < 0.85),
     )
-    phone = (
-        pl.when(pl.col("show_phone2"))
-        .then(pl.col("phone2"))
-        .when(pl.col("show_phone1"))
-        .then(pl.col("phone1"))
+    first_phone = pl.col("phone1")
+    if "phone_changed_at" in people.columns:  # identity noise: some changed phones
+        first_phone = (
+            pl.when(pl.col("ts") >= pl.col("phone_changed_at"))
+            .then(pl.col("phone_new"))
+            .otherwise(first_phone)
+        )
+    phone = pl.when(pl.col("show_phone2")).then(pl.col("phone2")).when(pl.col("show_phone1"))
+    return shown.select(
+        "record_id",
+        "surname",
+        "surname_pinyin",
+        pl.when(pl.col("show_phone1") | pl.col("show_phone2"))
+        .then(phone.then(first_phone))
+        .alias("phone"),
+        pl.when(pl.col("show_email")).then(pl.col("email")).alias("email"),
+        pl.when(pl.col("show_name")).then(pl.col("name")).alias("name"),
+        pl.when(pl.col("show_id")).then(pl.col("id_number")).alias("id_number"),
+        pl.when(pl.col("show_member")).then(pl.col("_member")).alias("member_id"),
     )
+
+
+def written_identities(rng: np.random.Generator, shown: pl.DataFrame) -> pl.DataFrame:
+    """The identifiers each record shows (:func:`shown_identities`) written the ways
+    people and systems write them: phone formats, e-mail case and stray spaces, ID number
+    case."""
+    n = shown.height
     email_case = pl.lit(pl.Series(rng.random(n) < 0.15))
     email_space = pl.lit(pl.Series(rng.random(n) < 0.05))
     id_lower = pl.lit(pl.Series(rng.random(n) < 0.3))
@@ -369,11 +393,11 @@ def render_identities(
     )
     return shown.select(
         "record_id",
-        pl.when(pl.col("show_phone1") | pl.col("show_phone2"))
-        .then(_phone_variant(rng, phone, n))
+        pl.when(pl.col("phone").is_not_null())
+        .then(_phone_variant(rng, pl.col("phone"), n))
         .alias("phone"),
-        pl.when(pl.col("show_email")).then(email).alias("email"),
-        pl.when(pl.col("show_name")).then(pl.col("name")).alias("name"),
-        pl.when(pl.col("show_id")).then(id_number).alias("id_number"),
-        pl.when(pl.col("show_member")).then(pl.col("_member")).alias("member_id"),
+        email.alias("email"),
+        "name",
+        id_number.alias("id_number"),
+        "member_id",
     )

@@ -24,10 +24,11 @@ from pipelines.generate.defects import (
     inject_rx_defects,
     inject_trace_defects,
 )
+from pipelines.generate.identity_noise import NO_TYPOS, IdentityNoise, add_typos
 from pipelines.generate.inventory import make_inventory
 from pipelines.generate.ledger import line_cogs, marketing_journals, number_journals, sales_journals
 from pipelines.generate.money import make_returns, price_lines
-from pipelines.generate.people import Population, render_identities
+from pipelines.generate.people import Population, shown_identities, written_identities
 from pipelines.generate.sales import (
     assign_ids,
     assign_trace_codes,
@@ -69,6 +70,7 @@ class Piece:
     orders: pl.DataFrame
     returns: pl.DataFrame
     consultations: pl.DataFrame
+    identity_typos: pl.DataFrame  # record_id, identifier, change (identity_noise.py)
     counts: dict[str, int]
 
 
@@ -80,6 +82,7 @@ def generate_piece(
     days: list[date],
     log: DefectLog,
     piece_index: int,
+    noise: IdentityNoise | None = None,
 ) -> Piece:
     rng = log.rng
     inventory = make_inventory(rng, catalog, days)
@@ -87,9 +90,11 @@ def generate_piece(
     orders, lines = _orders_and_lines(
         log, catalog, population, consultations, days, scale, piece_index
     )
-    identities = render_identities(
-        rng, _identity_records(orders, consultations), population
-    ).rename({"record_id": "identity_id"})
+    shown = shown_identities(rng, _identity_records(orders, consultations), population)
+    typos = NO_TYPOS
+    if noise is not None:
+        shown, typos = add_typos(noise, shown, stream=piece_index + 1)
+    identities = written_identities(rng, shown).rename({"record_id": "identity_id"})
     all_lines, returns = _priced_with_returns(rng, catalog, lines, identities, days[-1])
     costed = line_cogs(catalog, all_lines)
     brand_day = costed.group_by("brand_code", "business_date").agg(REVENUE.sum().alias("_day"))
@@ -120,6 +125,7 @@ def generate_piece(
         orders=orders.select("order_id", "person_id"),
         returns=returns.select("order_id", "person_id"),
         consultations=consultations.select("consultation_id", "person_id"),
+        identity_typos=typos,
         counts={
             "orders": orders.height + returns.height,
             "sales_lines": all_lines.height,

@@ -136,17 +136,18 @@ def _value_checks(column: Column) -> list[Check]:
 
 
 def _pii_checks(column: Column) -> list[Check]:
-    """PII rules run on the normalised value; messages never show it."""
+    """PII rules run on the normalised value; messages never show it. A value of the
+    right shape that fails its kind's rule (an ID number's check digit) is a typo of a
+    real person's identifier: the row loads, with the verdict (``<column>_valid``)."""
     value = _value(column.name)
-    valid = pii.is_valid(column.pii_kind, value)
+    checks = []
     if column.pattern:
-        valid = valid & value.str.contains(column.pattern)
-    checks = [
-        Check(
-            value.is_not_null() & ~valid,
-            pl.lit(f"{column.name}: not a valid {column.pii_kind} (value withheld)"),
+        checks.append(
+            Check(
+                value.is_not_null() & ~value.str.contains(column.pattern),
+                pl.lit(f"{column.name}: not a valid {column.pii_kind} (value withheld)"),
+            )
         )
-    ]
     if column.required:
         checks.append(Check(value.is_null(), pl.lit(f"{column.name}: required but empty")))
     return checks
@@ -300,7 +301,13 @@ def parse_rows(
         )
         for column in contract.pii_columns
     ]
-    work = work.hstack([s for frame in protected for s in frame.get_columns()])
+    work = work.hstack([s for frame in protected for s in frame.get_columns()]).with_columns(
+        pl.when(pl.col(column.name).is_not_null())
+        .then(pii.is_valid(column.pii_kind, pl.col(column.name)))
+        .alias(f"{column.name}_valid")
+        for column in contract.pii_columns
+        if column.pii_kind in pii.CHECKED_KINDS
+    )
 
     good = work.filter(~pl.col("::bad"))
     duplicate = duplicate_reasons(good, contract)

@@ -40,12 +40,17 @@ def _columns(contract: Contract, schema: dict[str, pl.DataType]) -> list[dict]:
     described = {c.name: c for c in contract.columns}
     columns = []
     for name, dtype in schema.items():
-        base = name.removesuffix("_token").removesuffix("_masked")
+        base = name.removesuffix("_token").removesuffix("_masked").removesuffix("_valid")
         column = described.get(name) or described.get(base)
         if name.endswith("_token") and column is not None:
             text = f"HMAC-SHA256 token of the normalised {base} ({column.pii_kind})."
         elif name.endswith("_masked") and column is not None:
             text = f"Masked display form of {base}."
+        elif name.endswith("_valid") and column is not None and column.is_pii:
+            text = (
+                f"Whether {base} passes its {column.pii_kind} rule (the check digit); "
+                "a value that fails is kept as the typo it is (null: no value)."
+            )
         elif name == "_source_file":
             text = "Landing file the row came from."
         elif name == "_source_row_number":

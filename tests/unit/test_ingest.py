@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from pipelines import pii
 from pipelines.contracts import load_contract
 from pipelines.ingest.landing import write_control
 from pipelines.ingest.runner import IngestFailed, ingest_source
@@ -155,7 +156,9 @@ def test_valid_rows_load_typed_and_tokenised(home):
         ({"order_ts": "2024-02-29T17:00:00Z"}, None),  # 01:00 on 1 March in Shanghai: fine
         ({"member_id": "VIP-7"}, "member_id: 'VIP-7' does not match the contract's pattern"),
         ({"customer_phone": "12345"}, "customer_phone: not a valid phone (value withheld)"),
-        ({"customer_id_number": "110105194912310021"}, "customer_id_number: not a valid id_number"),
+        ({"customer_id_number": "11010519491231002"}, "customer_id_number: not a valid id_number"),
+        # The right shape with a failing check digit: a typo of a real ID number (below).
+        ({"customer_id_number": "110105194912310021"}, None),
     ],
 )
 def test_a_broken_rule_quarantines_the_row_with_its_reason(home, changes, reason):
@@ -169,6 +172,31 @@ def test_a_broken_rule_quarantines_the_row_with_its_reason(home, changes, reason
     assert bad["_source_row_number"].to_list() == [2]
     assert reason in bad["_reason"][0]
     assert raw(home)["line_no"].to_list() == [1]
+
+
+def test_an_id_number_failing_its_check_digit_loads_with_the_verdict(home):
+    """A sale with a mistyped customer ID number is still a sale: the row loads, its token
+    is the typo's, and the lake says the number failed its check digit (identity matching
+    weighs it); a valid number says so too, and no number says nothing."""
+    typo, valid = "110105194912310021", "11010519491231002X"
+    assert pl.select(pii.is_valid("id_number", pl.lit(valid))).item()
+    deliver(
+        home,
+        "kids.csv",
+        csv_bytes(
+            [
+                sale(customer_id_number=typo),
+                sale(line_no="2", customer_id_number=valid.lower()),
+                sale(line_no="3", customer_id_number=""),
+            ]
+        ),
+    )
+    [result] = ingest(home)
+    assert result.rows_loaded == 3 and result.rows_quarantined == 0
+    loaded = raw(home).sort("line_no")
+    assert loaded["customer_id_number_valid"].to_list() == [False, True, None]
+    assert loaded["customer_id_number_token"][0] == pii.token_for("id_number", typo, pii_key())
+    assert typo not in str(loaded.rows())
 
 
 def test_reasons_never_quote_personal_data(home):
