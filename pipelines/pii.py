@@ -27,6 +27,7 @@ import hmac
 import os
 import re
 import sys
+import unicodedata
 
 import polars as pl
 
@@ -183,22 +184,112 @@ def tokenise(kind: str, normalised: pl.Series, key: bytes) -> pl.Series:
     return protect(kind, normalised, key)["token"]
 
 
-def protect(kind: str, normalised: pl.Series, key: bytes) -> pl.DataFrame:
-    """Token and masked form of each normalised value, aligned with it (nulls stay null).
+# Comparison features: what identity matching compares when two values are not equal
+# (a typo, a name written another way), computed from the normalised value here and kept
+# instead of it. Each is keyed like the tokens, under a purpose of its own, so nobody
+# without the key can compute one from a guessed value (README, "Identity matching on
+# protected values": what they reveal and why the key protects them).
+FEATURE_HEX = 16  # a feature token: the first 64 bits of its HMAC
+NAME_BLOOM_BITS = 1024
+NAME_BLOOM_HASHES = 10
+# Per kind, the features kept beside token and masked form: name → lake type.
+FEATURES: dict[str, dict[str, pl.DataType]] = {
+    # The value with one digit blanked, or two adjacent ones: a wrong digit leaves one
+    # variant in common, a swap of two adjacent digits one pair variant.
+    "phone": {"variants": pl.List(pl.String)},
+    "id_number": {"variants": pl.List(pl.String), "birth_token": pl.String},
+    # The address with the dots of its local part taken out (a.b@x.com = ab@x.com).
+    "email": {"variants": pl.List(pl.String)},
+    # A keyed Bloom filter of the name's pinyin bigrams (CLK): its set bit positions.
+    "name": {"bloom": pl.List(pl.Int32)},
+}
+# Where the digits a typo can hit are: a phone's first three (1[3-9]x) are its network.
+_VARIANT_SPAN = {"phone": range(3, 11), "id_number": range(18)}
 
-    Both are computed once per distinct value and joined back: a day's extract repeats
+
+def _feature_key(key: bytes) -> bytes:
+    """The features' own key, derived from the tokenisation key (a feature is never a
+    token of the same value)."""
+    return hmac.new(key, b"yecai: comparison features", hashlib.sha256).digest()
+
+
+def _keyed(purpose: str, texts: list[str], key: bytes) -> list[str]:
+    # Keyed BLAKE2b is a MAC made for this, twice as fast as HMAC-SHA256 here (a value
+    # has up to 36 features).
+    feature_key = _feature_key(key)
+    return [
+        hashlib.blake2b(
+            f"{purpose}:{text}".encode(), key=feature_key, digest_size=FEATURE_HEX // 2
+        ).hexdigest()
+        for text in texts
+    ]
+
+
+def _blanked(value: str, span: range) -> list[str]:
+    singles = [value[:i] + "_" + value[i + 1 :] for i in span]
+    pairs = [value[:i] + "__" + value[i + 2 :] for i in span if i + 1 in span]
+    return singles + pairs
+
+
+def name_key(normalised: str) -> str:
+    """A name as matching compares it: full-width forms and spaces gone, in lower-case
+    pinyin (王 伟, 王　伟, WANG WEI and Wang Wei are all "wangwei")."""
+    from pypinyin import lazy_pinyin
+
+    plain = "".join(unicodedata.normalize("NFKC", normalised).split()).lower()
+    return "".join(lazy_pinyin(plain))
+
+
+def _bloom(text: str, key: bytes) -> list[int]:
+    padded = f"_{text}_"
+    bigrams = {padded[i : i + 2] for i in range(len(padded) - 1)}
+    feature_key = _feature_key(key)
+    positions = set()
+    for bigram in bigrams:
+        digest = hashlib.blake2b(f"name-bloom:{bigram}".encode(), key=feature_key).digest()
+        positions.update(
+            int.from_bytes(digest[2 * h : 2 * h + 2], "big") % NAME_BLOOM_BITS
+            for h in range(NAME_BLOOM_HASHES)
+        )
+    return sorted(positions)
+
+
+def features(kind: str, value: str, key: bytes) -> dict[str, object]:
+    """The comparison features of one normalised value (FEATURES[kind])."""
+    if kind in _VARIANT_SPAN:
+        found: dict[str, object] = {
+            "variants": _keyed(f"{kind}-variant", _blanked(value, _VARIANT_SPAN[kind]), key)
+        }
+        if kind == "id_number":
+            birth = value[6:14]
+            found["birth_token"] = _keyed("id-birth", [birth], key)[0] if birth.isdigit() else None
+        return found
+    if kind == "email":
+        local, at, domain = value.partition("@")
+        return {"variants": _keyed("email-variant", [local.replace(".", "") + at + domain], key)}
+    return {"bloom": _bloom(name_key(value), key)}
+
+
+def protect(kind: str, normalised: pl.Series, key: bytes) -> pl.DataFrame:
+    """Token, masked form and comparison features (FEATURES) of each normalised value,
+    aligned with it (nulls stay null).
+
+    All are computed once per distinct value and joined back: a day's extract repeats
     the same people many times."""
-    distinct = normalised.cast(pl.String).drop_nulls().unique()
+    distinct = normalised.cast(pl.String).drop_nulls().unique().to_list()
+    kept = FEATURES[kind]
+    computed = [features(kind, value, key) for value in distinct]
     mapping = pl.DataFrame(
         {
             "value": distinct,
-            "token": pl.Series(_hmac_tokens(kind, distinct.to_list(), key), dtype=pl.String),
+            "token": _hmac_tokens(kind, distinct, key),
+            **{name: [found[name] for found in computed] for name in kept},
         },
-        schema={"value": pl.String, "token": pl.String},
+        schema={"value": pl.String, "token": pl.String, **kept},
     ).with_columns(mask(kind, pl.col("value")).alias("masked"))
     frame = pl.DataFrame({"value": normalised.cast(pl.String)})
     return frame.join(mapping, on="value", how="left", maintain_order="left").select(
-        "token", "masked"
+        "token", "masked", *kept
     )
 
 

@@ -85,3 +85,62 @@ def test_short_key_is_refused(monkeypatch):
     monkeypatch.setenv("YECAI_PII_KEY", "short")
     with pytest.raises(pii.PiiKeyMissing, match="shorter"):
         pii.resolve_key(demo=False)
+
+
+def _shared(kind: str, a: str, b: str, feature: str = "variants", key: bytes = KEY) -> int:
+    return len(set(pii.features(kind, a, key)[feature]) & set(pii.features(kind, b, KEY)[feature]))
+
+
+def _dice(a: str, b: str, key: bytes = KEY) -> float:
+    first = set(pii.features("name", a, KEY)["bloom"])
+    second = set(pii.features("name", b, key)["bloom"])
+    return 2 * len(first & second) / (len(first) + len(second))
+
+
+def test_a_mistyped_phone_shares_a_variant_and_another_phone_none():
+    phone = "13812345678"
+    assert _shared("phone", phone, phone) == len(pii.features("phone", phone, KEY)["variants"])
+    assert _shared("phone", phone, "13812345679") >= 1  # a wrong digit
+    assert _shared("phone", phone, "13812346578") >= 1  # two adjacent digits swapped
+    assert _shared("phone", phone, "13898765432") == 0  # somebody else
+    assert _shared("phone", phone, "13812345678", key=b"another-key-0123456789") == 0
+
+
+def test_a_mistyped_id_number_shares_a_variant_and_keeps_its_birth_date():
+    number = "11010519491231002X"
+    assert _shared("id_number", number, "11010519491231003X") >= 1
+    assert _shared("id_number", number, "11010519941231002X") >= 1  # 49 → 94
+    assert _shared("id_number", number, "31010519770101123X") == 0
+    birth = pii.features("id_number", number, KEY)["birth_token"]
+    assert birth == pii.features("id_number", "32050219491231551X", KEY)["birth_token"]
+    assert birth != pii.features("id_number", "11010519491230002X", KEY)["birth_token"]
+
+
+def test_an_email_with_dots_in_its_local_part_shares_its_variant():
+    assert _shared("email", "li.lei@example.com", "lilei@example.com") == 1
+    assert _shared("email", "li.lei@example.com", "lilei@example.cn") == 0
+
+
+def test_a_name_compares_the_same_however_it_is_written_and_near_when_mistyped():
+    """Spaces, full-width forms and pinyin leave the same filter; a dropped or swapped
+    character a close one; another person's name a distant one."""
+    for written in (
+        "王 伟芳",
+        "王\u3000伟芳",
+        "Wang Weifang",
+        "WANG WEIFANG",
+        "ｗａｎｇ ｗｅｉｆａｎｇ",
+    ):
+        assert _dice("王伟芳", written) == 1.0, written
+    assert _dice("王伟芳", "王芳") > 0.6
+    assert _dice("王伟芳", "王芳伟") > 0.6
+    assert _dice("王伟芳", "陈子涵") < 0.3
+    assert _dice("王伟芳", "王伟芳", key=b"another-key-0123456789") < 0.3
+
+
+def test_protect_keeps_the_features_of_each_value_and_nulls_for_nulls():
+    protected = pii.protect("phone", pl.Series(["13812345678", None, "13812345678"]), KEY)
+    assert protected.columns == ["token", "masked", "variants"]
+    variants = protected["variants"].to_list()
+    assert variants[0] == variants[2] and variants[1] is None
+    assert all(len(v) == pii.FEATURE_HEX for v in variants[0])
