@@ -18,6 +18,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from pipelines.generate.truth import IdentityQuality, identity_quality
 from pipelines.settings import Settings
 
 YECAI = str(Path(sys.executable).with_name("yecai"))
@@ -43,6 +44,7 @@ class Case:
     floor: bool = False  # also compute the marts by hand in DuckDB (bench/floor.py)
     pandas: bool = False  # also compute fct_margin_daily in pandas (bench/pandas_margin.py)
     first: date = FIRST  # first business date (years of history must end before today)
+    identity_noise: float = 0.0  # dirty identifiers (yecai generate --identity-noise)
 
 
 CASES = {
@@ -53,7 +55,10 @@ CASES = {
     # A nightly after years of history against one after a month, at one scale.
     "month_half": Case("month_half", "30 days, scale 0.5", 30, 0.5, nightly=True),
     "years": Case("years", "3 years, scale 0.5", 1096, 0.5, nightly=True, first=date(2023, 1, 1)),
-}
+    # Identity resolution on dirty identifiers, against the truth.
+    "identity": Case("identity", "90 days, scale 0.2, identity noise 0.02", 90, 0.2,
+                     identity_noise=0.02),
+}  # fmt: skip
 
 
 @dataclass
@@ -73,6 +78,7 @@ class Result:
     generate: Measured
     run: Measured
     commands: list[str]
+    identity: IdentityQuality
     nightly: Measured | None = None
     floor: dict | None = None
     pandas: dict | None = None
@@ -197,7 +203,7 @@ def run_case(case: Case, root: Path) -> Result:
     generated_days = case.days + (NIGHTS if case.nightly else 0)
     generate = _yecai(
         home, first, "generate", "--start", str(first), "--days", str(generated_days),
-        "--scale", str(case.scale),
+        "--scale", str(case.scale), "--identity-noise", str(case.identity_noise),
     )  # fmt: skip
     backfill = _yecai(home, first, "run", "--start", str(first), "--end", str(last))
     commands = [generate, backfill]
@@ -207,7 +213,10 @@ def run_case(case: Case, root: Path) -> Result:
     run = measured(backfill)
     run_phases(settings, run)
     lines, rows = _counts(settings)
-    result = Result(case, lines, rows, generated, run, [" ".join(c[1:]) for c in commands])
+    identity = identity_quality(settings.build_db, settings.truth)
+    result = Result(
+        case, lines, rows, generated, run, [" ".join(c[1:]) for c in commands], identity
+    )
     if case.floor:
         window = ["--start", str(first), "--end", str(last)]
         print(f"{case.name}: floor", flush=True)

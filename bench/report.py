@@ -235,6 +235,23 @@ def nightly_table(results: list[Result]) -> str:
     return _table(header, rows)
 
 
+def identity_table(results: list[Result]) -> str:
+    header = ["case", "records", "precision", "recall", "family pairs merged"]
+    rows = [
+        [
+            r.case.name,
+            f"{r.identity.records:,}",
+            f"{r.identity.precision:.5f}",
+            f"{r.identity.recall:.5f}",
+            f"{r.identity.family_merged} of {r.identity.family_pairs}"
+            if r.identity.family_pairs
+            else "–",
+        ]
+        for r in results
+    ]
+    return _table(header, rows)
+
+
 def render(results: list[Result], command: str) -> str:
     commands = "\n".join(f"yecai {c}" if not c.startswith("-m") else f"python {c}"
                          for r in results for c in r.commands)  # fmt: skip
@@ -280,6 +297,15 @@ left: the median of each time (this machine's timings vary by a third from run t
 the highest peak memory.
 
 {nightly_table(results)}
+
+## Identity resolution against the truth
+
+Every record's customer key against the generator's true person, pairwise (precision: of
+the record pairs given one key, the share that are one person; recall: of one person's
+record pairs, the share given one key). With identity noise, family members sharing a
+phone are different people: merging them pools their points.
+
+{identity_table(results)}
 
 ## Peer baseline: pandas
 

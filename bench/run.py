@@ -1,7 +1,7 @@
 """`make bench`: what yecai costs at stated scales, side by side with the DuckDB floor and a
 pandas baseline, written to BENCHMARKS.md with the machine, the versions and the commands.
 
-    .venv/bin/python -m bench.run [--cases day,month,year,large,month_half,years]
+    .venv/bin/python -m bench.run [--cases day,month,year,large,month_half,years,identity]
                                     [--output BENCHMARKS.md]
 
 Each case generates its days into a fresh home (`yecai generate`) and runs them as one
@@ -27,7 +27,9 @@ from pipelines.settings import REPO_ROOT
 def main() -> None:
     parser = argparse.ArgumentParser(description="yecai benchmarks → BENCHMARKS.md")
     parser.add_argument(
-        "--cases", default="day,month,year,large,month_half,years", help=f"of {', '.join(CASES)}"
+        "--cases",
+        default="day,month,year,large,month_half,years,identity",
+        help=f"of {', '.join(CASES)}",
     )
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "BENCHMARKS.md")
     args = parser.parse_args()

@@ -8,6 +8,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from pipelines.generate.truth import identity_quality
 from pipelines.settings import REPO_ROOT, Settings
 from tests.conftest import GENERATED, LAST_DAY, run_windows
 
@@ -186,31 +187,10 @@ def test_over_budget_campaigns_are_exactly_the_injected_ones(pipeline_home):
     assert found == expected and expected
 
 
-def identity_quality(settings: Settings) -> tuple[float, float, int]:
-    """Pairwise precision and recall of record → customer_key against the true person."""
-    keys = query(
-        settings,
-        """
-        select record_source as source, record_id, customer_key
-        from intermediate.int_identity__record_keys""",
-    )
-    persons = pl.read_parquet(settings.truth / "persons.parquet")
-    matched = keys.join(persons, on=["source", "record_id"]).filter(
-        pl.col("person_id").is_not_null()
-    )
-
-    def pairs(*columns: str) -> int:
-        sizes = matched.group_by(columns).len()["len"]
-        return int((sizes * (sizes - 1) // 2).sum())
-
-    together = pairs("customer_key", "person_id")
-    return together / pairs("customer_key"), together / pairs("person_id"), matched.height
-
-
 def test_identity_resolution_matches_the_truth(pipeline_home):
-    precision, recall, records = identity_quality(pipeline_home)
-    assert records > 1000
-    assert precision >= 0.99 and recall >= 0.99, (precision, recall)
+    quality = identity_quality(pipeline_home.build_db, pipeline_home.truth)
+    assert quality.records > 1000
+    assert quality.precision >= 0.99 and quality.recall >= 0.99, quality.line()
 
 
 @pytest.mark.long  # the same history run three ways
