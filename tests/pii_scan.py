@@ -60,23 +60,44 @@ def text_findings(text: str, values: set[str]) -> list[str]:
     return found
 
 
-def _relations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+def _relations(con: duckdb.DuckDBPyConnection, data_type: str) -> list[tuple[str, str, str]]:
     return con.execute(
         "select table_schema, table_name, column_name from information_schema.columns "
-        "where data_type = 'VARCHAR' order by 1, 2, 3"
+        "where data_type = ? and table_schema <> 'temp' and table_name <> 'pii_values' "
+        "order by 1, 2, 3",
+        [data_type],
     ).fetchall()
 
 
+def _list_findings(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Lists of text (the comparison features beside each token): every element a
+    feature token, none a delivered value."""
+    findings = []
+    for schema, table, column in _relations(con, "VARCHAR[]"):
+        name, source = f'"{schema}"."{table}"."{column}"', f'"{schema}"."{table}"'
+        elements = f'(select unnest("{column}") as e from {source})'
+        exact = con.execute(
+            f"select count(*) from {elements} where e in (select v from pii_values)"
+        ).fetchall()[0][0]
+        if exact:
+            findings.append(f"{name}: {exact} delivered value(s)")
+        bad = con.execute(
+            f"select count(*) from {elements} where not regexp_full_match(e, '[0-9a-f]{{16}}')"
+        ).fetchall()[0][0]
+        if bad:
+            findings.append(f"{name}: {bad} element(s) that are not feature tokens")
+    return findings
+
+
 def duckdb_findings(con: duckdb.DuckDBPyConnection, values: set[str]) -> list[str]:
-    """(schema.table.column: what) for every VARCHAR column holding raw personal data."""
+    """(schema.table.column: what) for every text column, or list of texts, holding raw
+    personal data."""
     con.execute(
         "create or replace temp table pii_values as select unnest($1::varchar[]) as v",
         [sorted(values)],
     )
-    findings = []
-    for schema, table, column in _relations(con):
-        if schema == "temp" or table == "pii_values":
-            continue
+    findings = _list_findings(con)
+    for schema, table, column in _relations(con, "VARCHAR"):
         name = f'"{schema}"."{table}"."{column}"'
         source = f'"{schema}"."{table}"'
         exact = con.execute(

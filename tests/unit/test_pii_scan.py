@@ -14,3 +14,20 @@ def test_a_timing_whose_fraction_has_eleven_digits_is_not_a_phone():
 
 def test_a_delivered_value_is_found_as_written():
     assert text_findings("name was Zhang Wei Ming", {"Zhang Wei Ming"}) == ["value Zha…"]
+
+
+def test_a_delivered_value_inside_a_list_of_feature_tokens_is_found():
+    import duckdb
+
+    from tests.pii_scan import duckdb_findings
+
+    with duckdb.connect() as con:
+        con.execute(
+            "create table raw_sales as select * from (values "
+            "(['0123456789abcdef', 'fedcba9876543210']), (['13812345678']), (null)) as t(v)"
+        )
+        found = duckdb_findings(con, {"13812345678"})
+    assert found == [
+        '"main"."raw_sales"."v": 1 delivered value(s)',
+        '"main"."raw_sales"."v": 1 element(s) that are not feature tokens',
+    ]
