@@ -96,24 +96,31 @@ class PublishedMetrics:
         start: date | None = None,
         end: date | None = None,
         where: Sequence[str] = (),
-        order_by: Sequence[str] = (),
     ) -> str:
-        """One query's SQL: ``metrics`` per ``group_by`` (the names ``mf query`` takes), for
-        metric_time from ``start`` to ``end`` inclusive. Its columns are named as asked;
-        MetricFlow orders them its own way. Raises MetricFlow's InformativeUserError, which
-        names what it does not know and suggests what it does, for a wrong name."""
+        """One query: ``metrics`` per ``group_by`` (the names ``mf query`` takes), for
+        metric_time from ``start`` to ``end`` inclusive; columns (*group_by, *metrics),
+        rows ordered by the group-by. Raises MetricFlow's InformativeUserError, which names
+        what it does not know and suggests what it does, for a wrong name."""
         request = MetricFlowQueryRequest.create(
             metric_names=list(metrics),
             group_by_names=list(group_by),
             time_constraint_start=datetime.combine(start, time.min) if start else None,
             time_constraint_end=datetime.combine(end, time.min) if end else None,
             where_constraints=list(where) or None,
-            order_by_names=list(order_by) or None,
         )
         statement = self._engine.explain(request).sql_statement
         if statement.bind_parameter_set.param_dict:
             raise NotImplementedError(f"bind parameters in MetricFlow's SQL: {statement.sql}")
-        return statement.sql
+        # MetricFlow truncates business dates to timestamps (2026-11-01 00:00:00) and
+        # orders columns its own way: the dates they are, in the order asked.
+        columns = [
+            f'cast("{name}" as date) as "{name}"' if name.startswith("metric_time") else f'"{name}"'
+            for name in group_by
+        ] + [f'"{name}"' for name in metrics]
+        order = ", ".join(str(i) for i in range(1, len(group_by) + 1))
+        return f"select {', '.join(columns)}\nfrom (\n{statement.sql}\n) as metrics" + (
+            f"\norder by {order}" if order else ""
+        )
 
     def rows(
         self,
@@ -124,13 +131,8 @@ class PublishedMetrics:
         end: date | None = None,
         where: Sequence[str] = (),
     ) -> list[tuple]:
-        """The query run on ``con``: (*group_by, *metrics) per row, sorted; metric_time
-        as dates."""
-        sql = self.sql(metrics, group_by, start, end, where)
-        found = con.sql(sql).select(*group_by, *metrics).fetchall()
-        return sorted(
-            tuple(_day(v) if isinstance(v, datetime) else v for v in row) for row in found
-        )
+        """The query (:meth:`sql`) run on ``con``."""
+        return con.sql(self.sql(metrics, group_by, start, end, where)).fetchall()
 
 
 # What the reports show, as metrics and the names `mf query` takes.
@@ -145,10 +147,6 @@ BALANCE_METRICS = ("points_outstanding", "points_liability")
 # What each day booked itself: the reports leave out the adjustment rows late data for a
 # closed month adds to the first open month (they list them apart).
 BOOKED_BY_THE_DAY = "{{ Dimension('margin_row__is_adjustment') }} = false"
-
-
-def _day(value: datetime) -> date:
-    return value.date()
 
 
 def margin_by_day_and_brand(
