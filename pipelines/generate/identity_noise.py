@@ -34,9 +34,6 @@ from pipelines.settings import BUSINESS_TIMEZONE
 # Phones people change to: prefixes neither first nor second phones use, so a new number
 # is nobody else's.
 NEW_PHONE_PREFIXES = [171, 173, 175, 196]
-# Shares of RATE: per person (phone changes, family phones) and per shown identifier.
-PHONE_CHANGE_SHARE = 1.0
-FAMILY_SHARE = 1.0
 IDEOGRAPHIC_SPACE = "\u3000"
 GIVEN_PINYIN = {
     "伟": "wei", "芳": "fang", "娜": "na", "秀": "xiu", "英": "ying", "敏": "min",
@@ -79,7 +76,7 @@ def with_life_changes(
     size = people.height
     index = np.arange(size)
     span = max((last - first).days, 1)
-    changes = rng.random(size) < noise.rate * PHONE_CHANGE_SHARE
+    changes = rng.random(size) < noise.rate  # RATE of people change phone
     changed_on = [
         datetime.combine(first + timedelta(days=int(d)), time())
         for d in rng.integers(0, span, size)
@@ -98,7 +95,7 @@ def with_life_changes(
         members = people.filter(pl.col(flag))["person_id"].to_numpy()
         if members.size < 2:
             continue
-        joins = members[rng.random(members.size) < noise.rate * FAMILY_SHARE]
+        joins = members[rng.random(members.size) < noise.rate]  # RATE of a line's people
         holders = rng.choice(members, joins.size)
         keep = holders != joins
         families.append(
