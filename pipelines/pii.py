@@ -28,6 +28,7 @@ import os
 import re
 import sys
 import unicodedata
+from functools import cache
 
 import polars as pl
 
@@ -207,6 +208,7 @@ FEATURES: dict[str, dict[str, pl.DataType]] = {
 _VARIANT_SPAN = {"phone": range(3, 11), "id_number": range(18)}
 
 
+@cache
 def _feature_key(key: bytes) -> bytes:
     """The features' own key, derived from the tokenisation key (a feature is never a
     token of the same value)."""
