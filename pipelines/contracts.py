@@ -30,7 +30,7 @@ from pathlib import Path
 import polars as pl
 from open_data_contract_standard.model import OpenDataContractStandard, SchemaProperty
 
-from pipelines.pii import CHECKED_KINDS, FEATURES
+from pipelines.pii import CHECKED_KINDS
 from pipelines.settings import CONTRACTS_DIR, SOURCES
 
 PII_KINDS = ("phone", "email", "name", "id_number")
@@ -144,8 +144,6 @@ class Contract:
             if col.is_pii:
                 schema[f"{col.name}_token"] = pl.String()
                 schema[f"{col.name}_masked"] = pl.String()
-                for feature, dtype in FEATURES[col.pii_kind].items():
-                    schema[f"{col.name}_{feature}"] = dtype
                 if col.pii_kind in CHECKED_KINDS:
                     schema[f"{col.name}_valid"] = pl.Boolean()
             else:

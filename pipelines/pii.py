@@ -186,24 +186,20 @@ def tokenise(kind: str, normalised: pl.Series, key: bytes) -> pl.Series:
 
 
 # Comparison features: what identity matching compares when two values are not equal
-# (a typo, a name written another way), computed from the normalised value here and kept
-# instead of it. Each is keyed like the tokens, under a purpose of its own, so nobody
-# without the key can compute one from a guessed value (README, "Identity matching on
-# protected values": what they reveal and why the key protects them).
-FEATURE_HEX = 16  # a feature token: the first 64 bits of its HMAC
+# (a typo, a name written another way), computed from the normalised value here, where
+# raw values are touched, to be kept instead of it. Each is keyed (BLAKE2b under a key
+# derived from the tokenisation key), so nobody without the key can compute one from a
+# guessed value or tell which values two features came from. What they still leak is
+# structure: equal features mean equal values (as tokens do); a birth-date token is
+# shared by everyone born that day; Bloom filters leak bigram frequencies (with many
+# filters an attacker can align common bit positions with the frequencies of pinyin
+# bigrams in names, the known attack on CLKs), which the key's secrecy is what stands
+# against. Not stored yet: computed per row in the lake they cost ingestion 3.5x (30 days
+# at scale 1: 3.8 s → 13.3 s), so they are to be kept once per token, computed only for
+# tokens not seen before.
+FEATURE_HEX = 16  # a feature token: the first 64 bits of its keyed hash
 NAME_BLOOM_BITS = 1024
 NAME_BLOOM_HASHES = 10
-# Per kind, the features kept beside token and masked form: name → lake type.
-FEATURES: dict[str, dict[str, pl.DataType]] = {
-    # The value with one digit blanked, or two adjacent ones: a wrong digit leaves one
-    # variant in common, a swap of two adjacent digits one pair variant.
-    "phone": {"variants": pl.List(pl.String)},
-    "id_number": {"variants": pl.List(pl.String), "birth_token": pl.String},
-    # The address with the dots of its local part taken out (a.b@x.com = ab@x.com).
-    "email": {"variants": pl.List(pl.String)},
-    # A keyed Bloom filter of the name's pinyin bigrams (CLK): its set bit positions.
-    "name": {"bloom": pl.List(pl.Int32)},
-}
 # Where the digits a typo can hit are: a phone's first three (1[3-9]x) are its network.
 _VARIANT_SPAN = {"phone": range(3, 11), "id_number": range(18)}
 
@@ -257,7 +253,12 @@ def _bloom(text: str, key: bytes) -> list[int]:
 
 
 def features(kind: str, value: str, key: bytes) -> dict[str, object]:
-    """The comparison features of one normalised value (FEATURES[kind])."""
+    """The comparison features of one normalised value, by kind:
+    - phone, id_number: ``variants``, keyed tokens of the value with one character, or two
+      adjacent ones, blanked (a wrong digit leaves one in common, a swap a pair one); an ID
+      number's ``birth_token`` too;
+    - email: ``variants``, the address without the dots of its local part;
+    - name: ``bloom``, the set bits of a keyed Bloom filter of its pinyin bigrams (CLK)."""
     if kind in _VARIANT_SPAN:
         found: dict[str, object] = {
             "variants": _keyed(f"{kind}-variant", _blanked(value, _VARIANT_SPAN[kind]), key)
@@ -276,25 +277,21 @@ def features(kind: str, value: str, key: bytes) -> dict[str, object]:
 
 
 def protect(kind: str, normalised: pl.Series, key: bytes) -> pl.DataFrame:
-    """Token, masked form and comparison features (FEATURES) of each normalised value,
-    aligned with it (nulls stay null).
+    """Token and masked form of each normalised value, aligned with it (nulls stay null).
 
-    All are computed once per distinct value and joined back: a day's extract repeats
+    Both are computed once per distinct value and joined back: a day's extract repeats
     the same people many times."""
-    distinct = normalised.cast(pl.String).drop_nulls().unique().to_list()
-    kept = FEATURES[kind]
-    computed = [features(kind, value, key) for value in distinct]
+    distinct = normalised.cast(pl.String).drop_nulls().unique()
     mapping = pl.DataFrame(
         {
             "value": distinct,
-            "token": _hmac_tokens(kind, distinct, key),
-            **{name: [found[name] for found in computed] for name in kept},
+            "token": pl.Series(_hmac_tokens(kind, distinct.to_list(), key), dtype=pl.String),
         },
-        schema={"value": pl.String, "token": pl.String, **kept},
+        schema={"value": pl.String, "token": pl.String},
     ).with_columns(mask(kind, pl.col("value")).alias("masked"))
     frame = pl.DataFrame({"value": normalised.cast(pl.String)})
     return frame.join(mapping, on="value", how="left", maintain_order="left").select(
-        "token", "masked", *kept
+        "token", "masked"
     )
 
 

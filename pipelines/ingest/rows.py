@@ -297,7 +297,7 @@ def parse_rows(
     work = _redact_free_text(work.drop(pl.col(r"^::check\d+$")), contract)
     protected = [
         pii.protect(column.pii_kind, work[column.name], pii_key).rename(
-            lambda protected, name=column.name: f"{name}_{protected}"
+            {"token": f"{column.name}_token", "masked": f"{column.name}_masked"}
         )
         for column in contract.pii_columns
     ]

@@ -14,7 +14,6 @@ import polars as pl
 import yaml
 
 from pipelines.contracts import Contract, load_contracts
-from pipelines.pii import FEATURES
 from pipelines.settings import DBT_PROJECT_DIR
 
 HEADER = "# Generated from data_contracts/{source}.odcs.yaml by `make contracts`: do not edit.\n"
@@ -23,17 +22,6 @@ LAKE_READER = (
     "/lake/{zone}/{source}/*/*.parquet', "
     "hive_partitioning = true, union_by_name = true)"
 )
-
-
-FEATURE_DESCRIPTIONS = {
-    ("phone", "variants"): "Keyed tokens of {base} with one digit, or two adjacent ones, "
-    "blanked: a phone typed with a wrong or swapped digit shares one.",
-    ("id_number", "variants"): "Keyed tokens of {base} with one character, or two adjacent "
-    "ones, blanked: a number typed with a wrong or swapped digit shares one.",
-    ("id_number", "birth_token"): "Keyed token of the birth date inside {base}.",
-    ("email", "variants"): "Keyed token of {base} without the dots of its local part.",
-    ("name", "bloom"): "Keyed Bloom filter (CLK) of the pinyin bigrams of {base}: its set bits.",
-}
 
 
 def duckdb_type(dtype: pl.DataType) -> str:
@@ -57,22 +45,10 @@ def _columns(contract: Contract, schema: dict[str, pl.DataType]) -> list[dict]:
     for name, dtype in schema.items():
         base = name.removesuffix("_token").removesuffix("_masked").removesuffix("_valid")
         column = described.get(name) or described.get(base)
-        feature = next(
-            (
-                (c, f)
-                for c in contract.pii_columns
-                for f in FEATURES[c.pii_kind]
-                if name == f"{c.name}_{f}"
-            ),
-            None,
-        )
         if name.endswith("_token") and column is not None:
             text = f"HMAC-SHA256 token of the normalised {base} ({column.pii_kind})."
         elif name.endswith("_masked") and column is not None:
             text = f"Masked display form of {base}."
-        elif feature is not None:
-            described_by = FEATURE_DESCRIPTIONS[(feature[0].pii_kind, feature[1])]
-            text = described_by.format(base=feature[0].name)
         elif name.endswith("_valid") and column is not None and column.is_pii:
             text = (
                 f"Whether {base} passes its {column.pii_kind} rule (the check digit); "

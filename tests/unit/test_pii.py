@@ -138,9 +138,9 @@ def test_a_name_compares_the_same_however_it_is_written_and_near_when_mistyped()
     assert _dice("王伟芳", "王伟芳", key=b"another-key-0123456789") < 0.3
 
 
-def test_protect_keeps_the_features_of_each_value_and_nulls_for_nulls():
-    protected = pii.protect("phone", pl.Series(["13812345678", None, "13812345678"]), KEY)
-    assert protected.columns == ["token", "masked", "variants"]
-    variants = protected["variants"].to_list()
-    assert variants[0] == variants[2] and variants[1] is None
-    assert all(len(v) == pii.FEATURE_HEX for v in variants[0])
+def test_features_are_keyed_tokens_of_a_fixed_length():
+    phone = pii.features("phone", "13812345678", KEY)
+    assert phone == pii.features("phone", "13812345678", KEY)
+    assert len(phone["variants"]) == 8 + 7  # one digit blanked, or two adjacent ones
+    assert all(len(v) == pii.FEATURE_HEX and int(v, 16) >= 0 for v in phone["variants"])
+    assert len(pii.features("id_number", "11010519491231002X", KEY)["birth_token"]) == 64
