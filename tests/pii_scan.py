@@ -69,23 +69,31 @@ def _relations(con: duckdb.DuckDBPyConnection, data_type: str) -> list[tuple[str
     ).fetchall()
 
 
+def _counted(
+    con: duckdb.DuckDBPyConnection, name: str, rows: str, condition: str, what: str
+) -> list[str]:
+    """``name: <n> <what>`` when ``rows`` has rows meeting ``condition``, else nothing."""
+    [(count,)] = con.execute(f"select count(*) from {rows} where {condition}").fetchall()
+    return [f"{name}: {count} {what}"] if count else []
+
+
 def _list_findings(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Lists of text (the comparison features beside each token): every element a
     feature token, none a delivered value."""
     findings = []
     for schema, table, column in _relations(con, "VARCHAR[]"):
-        name, source = f'"{schema}"."{table}"."{column}"', f'"{schema}"."{table}"'
-        elements = f'(select unnest("{column}") as e from {source})'
-        exact = con.execute(
-            f"select count(*) from {elements} where e in (select v from pii_values)"
-        ).fetchall()[0][0]
-        if exact:
-            findings.append(f"{name}: {exact} delivered value(s)")
-        bad = con.execute(
-            f"select count(*) from {elements} where not regexp_full_match(e, '[0-9a-f]{{16}}')"
-        ).fetchall()[0][0]
-        if bad:
-            findings.append(f"{name}: {bad} element(s) that are not feature tokens")
+        name = f'"{schema}"."{table}"."{column}"'
+        elements = f'(select unnest("{column}") as e from "{schema}"."{table}")'
+        findings += _counted(
+            con, name, elements, "e in (select v from pii_values)", "delivered value(s)"
+        )
+        findings += _counted(
+            con,
+            name,
+            elements,
+            "not regexp_full_match(e, '[0-9a-f]{16}')",
+            "element(s) that are not feature tokens",
+        )
     return findings
 
 
@@ -100,26 +108,27 @@ def duckdb_findings(con: duckdb.DuckDBPyConnection, values: set[str]) -> list[st
     for schema, table, column in _relations(con, "VARCHAR"):
         name = f'"{schema}"."{table}"."{column}"'
         source = f'"{schema}"."{table}"'
-        exact = con.execute(
-            f'select count(*) from {source} where "{column}" in (select v from pii_values)'
-        ).fetchall()[0][0]
-        if exact:
-            findings.append(f"{name}: {exact} delivered value(s)")
+        findings += _counted(
+            con, name, source, f'"{column}" in (select v from pii_values)', "delivered value(s)"
+        )
         if column.endswith("_token"):
-            bad = con.execute(
-                f"""select count(*) from {source} where "{column}" is not null
-                    and not regexp_full_match("{column}", '[0-9a-f]{{64}}')"""
-            ).fetchall()[0][0]
-            if bad:
-                findings.append(f"{name}: {bad} value(s) that are not tokens")
+            findings += _counted(
+                con,
+                name,
+                source,
+                f'"{column}" is not null and not regexp_full_match("{column}", \'[0-9a-f]{{64}}\')',
+                "value(s) that are not tokens",
+            )
             continue
         for kind, pattern in SQL_PATTERNS.items():
             value = f"""regexp_replace("{column}", '{TOKEN_SHAPES}', '', 'g')"""
-            shaped = con.execute(
-                f"select count(*) from {source} where regexp_matches({value}, '{pattern}')"
-            ).fetchall()[0][0]
-            if shaped:
-                findings.append(f"{name}: {shaped} value(s) shaped like a {kind}")
+            findings += _counted(
+                con,
+                name,
+                source,
+                f"regexp_matches({value}, '{pattern}')",
+                f"value(s) shaped like a {kind}",
+            )
     return findings
 
 
