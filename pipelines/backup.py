@@ -2,8 +2,9 @@
 
 A snapshot holds what landing alone cannot give back: ``build.duckdb`` (the audit of every
 file loaded, the gate history, customer keys as they were assigned and merged), the
-published ``marts.duckdb``, and the lake they were built from, so the gates can be run on
-the restored home. Landing belongs to the source systems and is not copied; nor is
+published ``marts.duckdb``, the lake they were built from (so the gates can be run on the
+restored home), and the reviewers' identity decisions (``identity/decisions.csv``: people's
+work, found nowhere else). Landing belongs to the source systems and is not copied; nor is
 Dagster's run history. Everything is copied (a snapshot on another disk survives that
 disk); every file's sha256 is in the snapshot's manifest.
 
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.identity_decisions import DECISIONS_FILE
 from pipelines.settings import Settings, duckdb_config
 from pipelines.warehouse_lock import writer_lock
 
@@ -81,6 +83,8 @@ def backup(settings: Settings, target: Path | None = None) -> Path:
                 _copy(settings.warehouse / name, partial / "warehouse" / name)
         for path in _lake_files(settings.lake):
             _copy(path, partial / "lake" / path.relative_to(settings.lake))
+        if (settings.home / DECISIONS_FILE).exists():
+            _copy(settings.home / DECISIONS_FILE, partial / DECISIONS_FILE)
         files = {
             str(p.relative_to(partial)): {"sha256": _sha256(p), "bytes": p.stat().st_size}
             for p in sorted(partial.rglob("*"))
@@ -92,7 +96,7 @@ def backup(settings: Settings, target: Path | None = None) -> Path:
     return target
 
 
-SNAPSHOT_FOLDERS = ("warehouse", "lake")
+SNAPSHOT_FOLDERS = ("warehouse", "lake", DECISIONS_FILE.parts[0])
 
 
 def _check_entry(snapshot: Path, name: str) -> None:
@@ -105,10 +109,12 @@ def _check_entry(snapshot: Path, name: str) -> None:
         or ".." in parts
         or parts[0] not in SNAPSHOT_FOLDERS
         or (parts[0] == "warehouse" and (len(parts) != 2 or parts[1] not in WAREHOUSE_FILES))
+        or (parts[0] == DECISIONS_FILE.parts[0] and Path(name) != DECISIONS_FILE)
     ):
         raise BackupError(
             f"{snapshot / MANIFEST} names {name!r}, which is not a file of a yecai snapshot "
-            "(warehouse/build.duckdb, warehouse/marts.duckdb or lake/…): refusing to restore it"
+            f"(warehouse/build.duckdb, warehouse/marts.duckdb, lake/… or {DECISIONS_FILE}): "
+            "refusing to restore it"
         )
     if (snapshot / name).is_symlink():
         raise BackupError(f"{snapshot / name} is a symbolic link: a snapshot holds files only")
@@ -143,8 +149,9 @@ def verify(snapshot: Path) -> dict[str, dict]:
 
 
 def restore(settings: Settings, snapshot: Path) -> Path:
-    """Put a verified snapshot in place of the home's warehouse and lake; returns the folder
-    holding what it replaced."""
+    """Put a verified snapshot in place of the home's warehouse, lake and identity decisions
+    (the warehouse applied those); returns the folder holding what it replaced, where
+    decisions reviewers made since the snapshot can be taken from."""
     files = verify(snapshot)
     aside = settings.home / "backups" / f"replaced-{_stamp()}"
     with writer_lock(settings.warehouse, "yecai restore", _note):
@@ -164,6 +171,13 @@ def restore(settings: Settings, snapshot: Path) -> Path:
                 current.rename(aside / "warehouse" / name)
             if (incoming / "warehouse" / name).exists():
                 (incoming / "warehouse" / name).rename(current)
+        decisions = settings.home / DECISIONS_FILE
+        if decisions.exists():
+            (aside / DECISIONS_FILE).parent.mkdir()
+            decisions.rename(aside / DECISIONS_FILE)
+        if (incoming / DECISIONS_FILE).exists():
+            decisions.parent.mkdir(exist_ok=True)
+            (incoming / DECISIONS_FILE).rename(decisions)
         shutil.rmtree(incoming)
     return aside
 

@@ -44,7 +44,7 @@ DEMO_WARNING = (
 # written "+86 138-1234-5678" is still a phone. Hex tokens and customer keys are hashes
 # whose digits can form such runs: they are taken out first.
 SEPARATORS = r"[\s-]"
-TOKEN_SHAPES = "[0-9a-f]{64}|C[0-9A-F]{16}"
+TOKEN_SHAPES = "[0-9a-f]{64}|[CP][0-9A-F]{16}"  # tokens, customer keys, matched pairs
 SHAPES = {
     "phone": r"(^|[^0-9])(0086|86)?1[3-9][0-9]{9}([^0-9]|$)",
     "e-mail": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z.]{2,}",
@@ -186,22 +186,32 @@ def tokenise(kind: str, normalised: pl.Series, key: bytes) -> pl.Series:
 
 
 # Comparison features: what identity matching compares when two values are not equal
-# (a typo, a name written another way), computed from the normalised value here, where
-# raw values are touched, to be kept instead of it. Each is keyed (BLAKE2b under a key
-# derived from the tokenisation key), so nobody without the key can compute one from a
-# guessed value or tell which values two features came from. What they still leak is
-# structure: equal features mean equal values (as tokens do); a birth-date token is
-# shared by everyone born that day; Bloom filters leak bigram frequencies (with many
-# filters an attacker can align common bit positions with the frequencies of pinyin
-# bigrams in names, the known attack on CLKs), which the key's secrecy is what stands
-# against. Not stored yet: computed per row in the lake they cost ingestion 3.5x (30 days
-# at scale 1: 3.8 s → 13.3 s), so they are to be kept once per token, computed only for
-# tokens not seen before.
-FEATURE_HEX = 16  # a feature token: the first 64 bits of its keyed hash
+# (a typo, a name written another way), computed here, where raw values are touched, and
+# kept once per token (pipelines/ingest/identity_features.py) instead of the value. Each
+# is keyed, so nobody without the key can compute one from a guessed value:
+# - a phone's ``variants``: BLAKE2b tokens (under a key derived from the tokenisation key)
+#   of the number with one digit, or two adjacent ones, blanked: a wrong digit leaves one
+#   in common, a swap a pair one;
+# - an ID number's ``corrections``: when its check digit fails (a typo: GB 11643 catches
+#   every wrong digit), the token prefixes of the valid numbers one wrong digit or one
+#   swap away (a handful), to find the person's real number among the ID tokens; and its
+#   ``birth_token``;
+# - an e-mail's ``match_token``: the token of the address without the dots of its local
+#   part (how mail providers read it);
+# - a name's ``name_key`` (a keyed token of its pinyin, spaces and full-width forms gone:
+#   王 伟, 王　伟, WANG WEI are one key) and ``bloom``, the set bits of a keyed Bloom filter
+#   of those pinyin bigrams (a CLK), compared by Dice coefficient.
+# What they still leak is structure: equal features mean equal values (as tokens do); a
+# birth-date token is shared by everyone born that day; Bloom filters leak bigram
+# frequencies: with many filters an attacker can align common bit positions with the
+# frequencies of pinyin bigrams in names (the known attack on CLKs), which the key's
+# secrecy is what stands against. The README's threat model says this for users.
+FEATURE_HEX = 16  # a variant or a correction: the first 64 bits of its keyed hash
 NAME_BLOOM_BITS = 1024
 NAME_BLOOM_HASHES = 10
 # Where the digits a typo can hit are: a phone's first three (1[3-9]x) are its network.
-_VARIANT_SPAN = {"phone": range(3, 11), "id_number": range(18)}
+_PHONE_SPAN = range(3, 11)
+_ID_BODY = 17  # an ID number's digits before its check character
 
 
 @cache
@@ -212,8 +222,7 @@ def _feature_key(key: bytes) -> bytes:
 
 
 def _keyed(purpose: str, texts: list[str], key: bytes, hex_chars: int = FEATURE_HEX) -> list[str]:
-    # Keyed BLAKE2b is a MAC made for this, twice as fast as HMAC-SHA256 here (a value
-    # has up to 36 features).
+    # Keyed BLAKE2b is a MAC made for this, twice as fast as HMAC-SHA256 here.
     feature_key = _feature_key(key)
     return [
         hashlib.blake2b(
@@ -227,6 +236,32 @@ def _blanked(value: str, span: range) -> list[str]:
     singles = [value[:i] + "_" + value[i + 1 :] for i in span]
     pairs = [value[:i] + "__" + value[i + 2 :] for i in span if i + 1 in span]
     return singles + pairs
+
+
+def _id_check_char(body: str) -> str:
+    return _ID_CHECK_CHARS[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
+
+
+def _id_corrections(value: str) -> list[str]:
+    """The valid ID numbers one wrong character or one adjacent swap away from an
+    invalid one."""
+    body, check = value[:_ID_BODY], value[_ID_BODY:]
+    if len(value) != 18 or not body.isdigit() or _id_check_char(body) == check:
+        return []
+    found = {body + _id_check_char(body)}  # the check character itself was mistyped
+    for i in range(_ID_BODY):
+        for digit in "0123456789":
+            candidate = body[:i] + digit + body[i + 1 :]
+            if digit != body[i] and _id_check_char(candidate) == check:
+                found.add(candidate + check)
+    for i in range(_ID_BODY - 1):
+        swapped = body[:i] + body[i + 1] + body[i] + body[i + 2 :]
+        if swapped != body and _id_check_char(swapped) == check:
+            found.add(swapped + check)
+    last = body[:-1] + check + body[-1]  # the last digit swapped with the check character
+    if check.isdigit() and _id_check_char(last[:_ID_BODY]) == last[_ID_BODY]:
+        found.add(last)
+    return sorted(found)
 
 
 def name_key(normalised: str) -> str:
@@ -253,27 +288,48 @@ def _bloom(text: str, key: bytes) -> list[int]:
 
 
 def features(kind: str, value: str, key: bytes) -> dict[str, object]:
-    """The comparison features of one normalised value, by kind:
-    - phone, id_number: ``variants``, keyed tokens of the value with one character, or two
-      adjacent ones, blanked (a wrong digit leaves one in common, a swap a pair one); an ID
-      number's ``birth_token`` too;
-    - email: ``variants``, the address without the dots of its local part;
-    - name: ``bloom``, the set bits of a keyed Bloom filter of its pinyin bigrams (CLK)."""
-    if kind in _VARIANT_SPAN:
-        found: dict[str, object] = {
-            "variants": _keyed(f"{kind}-variant", _blanked(value, _VARIANT_SPAN[kind]), key)
+    """The comparison features of one normalised value (see the comment above)."""
+    if kind == "phone":
+        return {"variants": _keyed("phone-variant", _blanked(value, _PHONE_SPAN), key)}
+    if kind == "id_number":
+        birth = value[6:14]
+        return {
+            "corrections": [
+                token[:FEATURE_HEX] for token in _hmac_tokens(kind, _id_corrections(value), key)
+            ],
+            # As long as a token (64 hex): it is one, of the birth date.
+            "birth_token": _keyed("id-birth", [birth], key, hex_chars=64)[0]
+            if birth.isdigit()
+            else None,
         }
-        if kind == "id_number":
-            birth = value[6:14]
-            # A column of its own, as long as a token (64 hex): it is one, of the birth date.
-            found["birth_token"] = (
-                _keyed("id-birth", [birth], key, hex_chars=64)[0] if birth.isdigit() else None
-            )
-        return found
     if kind == "email":
         local, at, domain = value.partition("@")
-        return {"variants": _keyed("email-variant", [local.replace(".", "") + at + domain], key)}
-    return {"bloom": _bloom(name_key(value), key)}
+        return {"match_token": _hmac_tokens(kind, [local.replace(".", "") + at + domain], key)[0]}
+    if kind == "name":
+        pinyin = name_key(value)
+        return {
+            "name_key": _keyed("name-key", [pinyin], key, hex_chars=64)[0],
+            "bloom": _bloom(pinyin, key),
+        }
+    raise ValueError(f"unknown PII kind {kind!r}")
+
+
+FEATURE_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    "phone": {"variants": pl.List(pl.String)},
+    "id_number": {"corrections": pl.List(pl.String), "birth_token": pl.String},
+    "email": {"match_token": pl.String},
+    "name": {"name_key": pl.String, "bloom": pl.List(pl.Int16)},
+}
+
+
+def token_features(kind: str, values: list[str], tokens: list[str], key: bytes) -> pl.DataFrame:
+    """One row per token: the token and its value's comparison features."""
+    rows = [features(kind, value, key) for value in values]
+    schema = FEATURE_SCHEMAS[kind]
+    return pl.DataFrame(
+        {"token": tokens, **{name: [row[name] for row in rows] for name in schema}},
+        schema={"token": pl.String, **schema},
+    )
 
 
 def protect(kind: str, normalised: pl.Series, key: bytes) -> pl.DataFrame:

@@ -24,6 +24,9 @@ CONTRACTS_DIR = REPO_ROOT / "data_contracts"
 
 SOURCES: tuple[str, ...] = ("sales", "inventory", "consultations", "ledger")
 BUSINESS_TIMEZONE = "Asia/Shanghai"
+# Real extracts are never clean: `yecai generate` writes dirty identifiers at this rate
+# unless told otherwise (--identity-noise 0 for clean ones).
+DEFAULT_IDENTITY_NOISE = 0.02
 DEFAULT_HOME = Path(".yecai")
 DEFAULT_START_DATE = date(2024, 1, 1)
 

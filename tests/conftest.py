@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from datetime import date, timedelta
@@ -41,6 +42,14 @@ def generated_home(tmp_path_factory) -> tuple[Settings, GenerateSummary]:
     settings = Settings(home=tmp_path_factory.mktemp("generated") / "home")
     summary = generate(settings.landing, settings.truth, GENERATED)
     return settings, summary
+
+
+@pytest.fixture(scope="session")
+def clean_generated_home(tmp_path_factory) -> Settings:
+    """The same generated home without identity noise: the clean generator's own rules."""
+    settings = Settings(home=tmp_path_factory.mktemp("generated-clean") / "home")
+    generate(settings.landing, settings.truth, dataclasses.replace(GENERATED, identity_noise=0))
+    return settings
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pipelines.contracts import load_contract
 # runs shaped like a phone (a CI run found one in a 40-digit snapshot id), so they are
 # removed before looking at shapes. Delivered values are still searched for as they are.
 UUID_SHAPE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-TOKEN_SHAPES = rf"[0-9a-f]{{32,}}|C[0-9A-F]{{16}}|{UUID_SHAPE}"
+TOKEN_SHAPES = rf"[0-9a-f]{{32,}}|[CP][0-9A-F]{{16}}|{UUID_SHAPE}"
 # Logs hold timings as floats; a fraction of exactly 11 digits starting 13-19 ("0.13412345678")
 # is shaped like a mobile number (a CI run found one). No phone is written after a decimal point.
 FRACTION_SHAPE = r"(?<=[0-9])\.[0-9]+"
@@ -140,7 +140,7 @@ def database_findings(path: Path, values: set[str]) -> list[str]:
 def lake_findings(lake: Path, values: set[str]) -> list[str]:
     findings = []
     with duckdb.connect() as con:
-        for zone in ("raw", "quarantine"):
+        for zone in ("raw", "quarantine", "identity_features"):
             for folder in sorted((lake / zone).glob("*")):
                 files = sorted(folder.rglob("*.parquet"))
                 if not files:

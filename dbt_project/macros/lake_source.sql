@@ -18,7 +18,8 @@
             cast(null as {{ column.data_type }}) as {{ column.name }}{{ "," if not loop.last }}
             {%- endfor %}
         where false)
-    {%- elif execute and yecai.lake_schemas_agree(source_name, table_name) -%}
+    {%- elif execute and 'union_by_name' in (relation | string)
+        and yecai.lake_schemas_agree(source_name, table_name) -%}
         {{ (relation | string) | replace(", union_by_name = true", "") }}
     {%- else -%}
         {{ relation }}
@@ -43,7 +44,13 @@
     {{ return(found.columns[0].values()[0] == 1) }}
 {%- endmacro %}
 
+{#- Where a source's files are: a contract's rows under lake/<raw|quarantine>/<source>/,
+    or the home_glob its meta gives (relative to the home). -#}
 {% macro lake_pattern(source_name, table_name) -%}
+    {%- set node = graph.sources['source.yecai.' ~ source_name ~ '.' ~ table_name] -%}
+    {%- if node.meta.home_glob -%}
+        {{ return(env_var('YECAI_HOME') ~ '/' ~ node.meta.home_glob) }}
+    {%- endif -%}
     {%- set zone = 'raw' if table_name == 'lake_raw' else 'quarantine' -%}
     {{ return(env_var('YECAI_HOME') ~ '/lake/' ~ zone ~ '/' ~ source_name ~ '/*/*.parquet') }}
 {%- endmacro %}

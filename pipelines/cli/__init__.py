@@ -10,7 +10,7 @@ import sys
 from importlib.metadata import version
 
 from pipelines.cli.common import EXIT_USAGE, describe_os_error, parse_date
-from pipelines.settings import BUSINESS_TIMEZONE, SettingsError
+from pipelines.settings import BUSINESS_TIMEZONE, DEFAULT_IDENTITY_NOISE, SettingsError
 
 # `yecai demo` defaults: two weeks of a small sample.
 DEMO_DAYS = 14
@@ -67,11 +67,11 @@ def parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--identity-noise",
         type=float,
-        default=0.0,
+        default=DEFAULT_IDENTITY_NOISE,
         metavar="RATE",
         help="dirty identifiers at this rate: typos in phones, ID numbers, names and e-mails, "
         "changed phones, family members sharing a phone (truth: identity_noise, "
-        "phone_changes, shared_phones)",
+        f"phone_changes, shared_phones; default {DEFAULT_IDENTITY_NOISE}, 0 for clean)",
     )
     generate.set_defaults(handler="runs:cmd_generate")
 

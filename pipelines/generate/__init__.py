@@ -27,7 +27,7 @@ from pipelines.generate.late import make_late_corrections
 from pipelines.generate.people import Population, make_population
 from pipelines.generate.piece import generate_piece
 from pipelines.generate.writer import inject_file_defects
-from pipelines.settings import SettingsError
+from pipelines.settings import DEFAULT_IDENTITY_NOISE, SettingsError
 
 DEFAULT_ANOMALY_RATE = 0.003
 PEOPLE_PER_SCALE = 50_000
@@ -45,7 +45,7 @@ class GenerateRequest:
     anomalies: float = DEFAULT_ANOMALY_RATE
     file_defects: bool = False
     late_corrections: float = 0.0  # share of a closed month's sale lines voided late
-    identity_noise: float = 0.0  # dirty identifiers (identity_noise.py)
+    identity_noise: float = DEFAULT_IDENTITY_NOISE  # dirty identifiers (identity_noise.py)
 
     def __post_init__(self) -> None:
         if self.days < 1:

@@ -17,12 +17,20 @@ class IdentityQuality:
     precision: float  # of the record pairs given one key, the share that are one person
     recall: float  # of the record pairs of one person, the share given one key
     family_pairs: int  # family members sharing a phone (identity noise), both seen
-    family_merged: int  # of those, given one key: a false merge that pools their points
+    # Of those, a record of the dependant that shows more than the shared phone is given
+    # the key of a record of the holder that does too: a false merge that pools their
+    # points. (A record showing the phone alone, either's, says nothing of whose it is:
+    # it counts in precision and recall, not here.)
+    family_merged: int
+    # Records of dependants that show the shared phone and nothing else (no name, no other
+    # identifier) given the key of the holder's identified records.
+    phone_only_records_to_holder: int = 0
 
     def line(self) -> str:
         families = (
             f"; family members sharing a phone merged: {self.family_merged} of "
-            f"{self.family_pairs} pairs"
+            f"{self.family_pairs} pairs ({self.phone_only_records_to_holder} of their records "
+            "showing only the shared phone given the holder's key)"
             if self.family_pairs
             else ""
         )
@@ -35,8 +43,13 @@ class IdentityQuality:
 def identity_quality(build_db: Path, truth: Path) -> IdentityQuality:
     with duckdb.connect(str(build_db), read_only=True) as con:
         keys = con.sql(
-            """select record_source as source, record_id, customer_key
-               from intermediate.int_identity__record_keys"""
+            """select keys.record_source as source, keys.record_id, keys.customer_key,
+                   records.name_token is null and records.email_token is null
+                   and records.id_number_token is null and records.member_id is null
+                   as shows_only_a_phone
+               from intermediate.int_identity__record_keys as keys
+               inner join intermediate.int_identity__records as records
+                   using (record_source, record_id)"""
         ).pl()
     persons = pl.read_parquet(truth / "persons.parquet")
     matched = keys.join(persons, on=["source", "record_id"]).filter(
@@ -48,26 +61,29 @@ def identity_quality(build_db: Path, truth: Path) -> IdentityQuality:
         return int((sizes * (sizes - 1) // 2).sum())
 
     together = pairs("customer_key", "person_id")
-    family_pairs = family_merged = 0
+    family_pairs = family_merged = phone_only = 0
     shared = truth / "shared_phones.parquet"
     if shared.exists():
-        keys_of = matched.group_by("person_id").agg(pl.col("customer_key").unique().alias("keys"))
-        seen = (
-            pl.read_parquet(shared)
-            .join(keys_of, on="person_id")
-            .join(
-                keys_of.rename({"person_id": "shares_phone_of", "keys": "holder_keys"}),
-                on="shares_phone_of",
-            )
+        holder_keys = (
+            matched.filter(~pl.col("shows_only_a_phone"))
+            .group_by("person_id")
+            .agg(pl.col("customer_key").unique().alias("holder_keys"))
         )
-        family_pairs = seen.height
-        family_merged = seen.filter(
-            pl.col("keys").list.set_intersection("holder_keys").list.len() > 0
-        ).height
+        dependants = (
+            pl.read_parquet(shared)
+            .join(holder_keys.rename({"person_id": "shares_phone_of"}), on="shares_phone_of")
+            .join(matched, on="person_id")
+            .with_columns(to_holder=pl.col("holder_keys").list.contains(pl.col("customer_key")))
+        )
+        family_pairs = dependants["person_id"].n_unique()
+        to_holder = dependants.filter("to_holder")
+        family_merged = to_holder.filter(~pl.col("shows_only_a_phone"))["person_id"].n_unique()
+        phone_only = to_holder.filter("shows_only_a_phone").height
     return IdentityQuality(
         records=matched.height,
         precision=together / max(pairs("customer_key"), 1),
         recall=together / max(pairs("person_id"), 1),
         family_pairs=family_pairs,
         family_merged=family_merged,
+        phone_only_records_to_holder=phone_only,
     )

@@ -14,6 +14,7 @@ import polars as pl
 from pipelines import pii
 from pipelines.contracts import Column, Contract
 from pipelines.ingest.frames import BUSINESS_DATE, FILE_ROW, REASON, ParsedBatch
+from pipelines.ingest.identity_features import IdentityFeatures
 from pipelines.ingest.keys import duplicate_reasons
 from pipelines.settings import BUSINESS_TIMEZONE
 
@@ -263,6 +264,7 @@ def parse_rows(
     contract: Contract,
     seeds: dict[str, pl.DataFrame],
     pii_key: bytes,
+    identity: IdentityFeatures | None = None,
 ) -> ParsedBatch:
     """Type, check and tokenise the rows of one or more files (as read by read_frame, with one
     schema); split them into loaded and quarantined rows, each with its file and date.
@@ -308,6 +310,14 @@ def parse_rows(
         for column in contract.pii_columns
         if column.pii_kind in pii.CHECKED_KINDS
     )
+    if identity is not None:
+        kept = ~work["::bad"]
+        for column in contract.pii_columns:
+            identity.add(
+                column.pii_kind,
+                work[column.name].filter(kept),
+                work[f"{column.name}_token"].filter(kept),
+            )
 
     good = work.filter(~pl.col("::bad"))
     duplicate = duplicate_reasons(good, contract)

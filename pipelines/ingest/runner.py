@@ -26,6 +26,7 @@ from pipelines.contracts import Contract, load_contract
 from pipelines.crash_points import crash_point
 from pipelines.ingest import audit, lake
 from pipelines.ingest.frames import BUSINESS_DATE, FILE_ROW, SOURCE_FILE, ParsedBatch, ReadFile
+from pipelines.ingest.identity_features import IdentityFeatures
 from pipelines.ingest.keys import quarantine_repeated_keys
 from pipelines.ingest.landing import FileProblem, LandedFile, read_control, scan_folder, sha256_hex
 from pipelines.ingest.read import read_frame
@@ -338,13 +339,15 @@ def _parse_partitions(
     seeds: dict,
     pii_key: bytes,
     executor: ThreadPoolExecutor,
+    identity: IdentityFeatures,
 ) -> None:
     """Parse every file read for these partitions in one query per schema, then commit each."""
     ready = [p for p in partitions if p.to_commit]
     if not ready:
         return
-    parsed = _parse_files(ready, contract, seeds, pii_key)
+    parsed = _parse_files(ready, contract, seeds, pii_key, identity)
     ready = [p for p in ready if p.to_commit]  # a file that failed to parse fails its date
+    identity.write()  # before the rows that show the tokens
     days = pl.Series([p.day for p in ready], dtype=pl.Date).implode()
 
     def of_ready(frames: list[pl.DataFrame], schema: dict) -> pl.DataFrame:
@@ -368,7 +371,11 @@ def _empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
 
 
 def _parse_files(
-    ready: list[_Partition], contract: Contract, seeds: dict, pii_key: bytes
+    ready: list[_Partition],
+    contract: Contract,
+    seeds: dict,
+    pii_key: bytes,
+    identity: IdentityFeatures,
 ) -> list[ParsedBatch]:
     """Every read file parsed, files of one schema together. Should a query fail on input
     no check foresaw, each of its files is parsed alone, and a file that still fails fails
@@ -381,14 +388,16 @@ def _parse_files(
     for group in by_schema.values():
         try:
             parsed.append(
-                parse_rows(pl.concat([r.rows for _, r in group]), contract, seeds, pii_key)
+                parse_rows(
+                    pl.concat([r.rows for _, r in group]), contract, seeds, pii_key, identity
+                )
             )
             continue
         except Exception:
             log.warning("a batch of %s files failed to parse; parsing them one by one", len(group))
         for partition, read in group:
             try:
-                parsed.append(parse_rows(read.rows, contract, seeds, pii_key))
+                parsed.append(parse_rows(read.rows, contract, seeds, pii_key, identity))
             except Exception as error:
                 partition.fail_parse(read, error)
     return parsed
@@ -448,10 +457,11 @@ def ingest_source(
             for (day, name), state in audit.file_states(con, source, min(days), max(days)).items():
                 states.setdefault(day, {})[name] = state
         pending: list[_Partition] = []
+        identity = IdentityFeatures(settings.lake, pii_key)
 
         def flush() -> None:
             crash_point("ingest.read")
-            _parse_partitions(pending, contract, seeds, pii_key, executor)
+            _parse_partitions(pending, contract, seeds, pii_key, executor, identity)
             crash_point("ingest.committed")  # the lake has the rows, the audit not yet
             audit.record(con, [r for p in pending for r in p.records])
             crash_point("ingest.audited")

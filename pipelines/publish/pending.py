@@ -120,12 +120,16 @@ def publication_changes(
     if len(last) != 1 or tuple(last[0][1:]) != _identity(marts_db):
         return None
     merges = manifest.relation("int_identity__key_merges")
-    # A merge moves a customer's rows of any date to the survivor: every row of the
-    # customers the window's merges touched is carried over too.
+    splits = manifest.relation("int_identity__key_splits")
+    # A merge moves a customer's rows of any date to the survivor, a split some of them to
+    # new keys: every row of the customers the window's merges and splits touched is
+    # carried over too.
     moved = (
         f"customer_key in (select retired_customer_key from {merges} "
         f"where {window.sql('merged_on')} union all select survivor_customer_key "
-        f"from {merges} where {window.sql('merged_on')})"
+        f"from {merges} where {window.sql('merged_on')} union all select split_customer_key "
+        f"from {splits} where {window.sql('split_on')} union all select new_customer_key "
+        f"from {splits} where {window.sql('split_on')})"
     )
     changes: dict[str, str | None] = {}
     for spec in mart_specs(manifest):

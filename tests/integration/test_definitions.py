@@ -32,6 +32,7 @@ def test_every_expected_asset_is_defined(defs):
         "marts/customer_profile",
         "marts/customer_daily_activity",
         "marts/customer_key_merges",
+        "marts/customer_key_splits",
         "marts/recon_sales_ledger",
         "marts/recon_breaks",
         "marts/points_liability",

@@ -102,7 +102,8 @@ def test_the_published_file_holds_only_masked_marts(pipeline_home):
             """select table_name, column_name from duckdb_columns()
                where not internal
                    and regexp_matches(column_name, 'phone|email|mail|id_number|name')
-                   and column_name not like '%\\_masked' escape '\\'
+                   -- masked forms, and how two of them compared (identity_review_queue)
+                   and not regexp_matches(column_name, '_masked(_[ab])?$|_level$|_dice$')
                    and column_name not in ('campaign_name')
                    -- the dims name brands, stores, products, accounts: reference data
                    and not starts_with(table_name, 'dim_')"""

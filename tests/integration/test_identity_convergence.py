@@ -3,7 +3,8 @@ a chain whose links arrive one a day, a star. Each is one customer under a stabl
 every merge on the way logged.
 
 The identity models run on their own (dbt in-process) over a hand-made
-`int_identity__record_identifiers`, so the shapes are exact and the runs are quick."""
+`int_identity__record_identifiers` (and no matched or decided pairs), so the shapes are
+exact and the runs are quick."""
 
 from __future__ import annotations
 
@@ -54,6 +55,15 @@ class Identity:
                 "create table intermediate.int_identity__record_identifiers (record_source"
                 " varchar, record_id varchar, business_date date, identifier_type varchar,"
                 " identifier varchar)"
+            )
+            # No pair matching found, nothing decided: the graph alone links these records.
+            con.execute(
+                "create table intermediate.int_identity__match_pairs (pair_id varchar,"
+                " node_a varchar, node_b varchar, decision varchar, found_on date)"
+            )
+            con.execute("create schema staging")
+            con.execute(
+                "create table staging.stg_identity__decisions (pair_id varchar, decision varchar)"
             )
 
     def deliver(self, day: date, records: dict[str, list[str]]) -> None:

@@ -67,6 +67,13 @@ def test_no_raw_personal_data_in_the_warehouse_the_lake_or_the_logs(ingested, ca
     values = raw_pii_values(ingested.landing)
     assert len(values) > 500  # the scan has something to look for
     assert database_findings(ingested.build_db, values) == []
+    # The identity features of every token (lake/identity_features) are scanned too.
+    assert sorted(p.name for p in (ingested.lake / "identity_features").iterdir()) == [
+        "email",
+        "id_number",
+        "name",
+        "phone",
+    ]
     assert lake_findings(ingested.lake, values) == []
     assert text_findings(caplog.text, values) == []
 

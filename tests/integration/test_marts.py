@@ -20,6 +20,8 @@ MARTS = {
     "customer_profile",
     "customer_daily_activity",
     "customer_key_merges",
+    "customer_key_splits",
+    "identity_review_queue",
     "recon_sales_ledger",
     "recon_breaks",
     "points_liability",
@@ -187,18 +189,27 @@ def test_over_budget_campaigns_are_exactly_the_injected_ones(pipeline_home):
     assert found == expected and expected
 
 
-def test_identity_resolution_matches_the_truth(pipeline_home):
+def test_identity_resolution_matches_the_truth_on_dirty_identifiers(pipeline_home):
+    """The generated extracts carry the default identity noise (typos, changed phones,
+    family members sharing a phone): the targets hold, and no family is merged."""
     quality = identity_quality(pipeline_home.build_db, pipeline_home.truth)
     assert quality.records > 1000
-    assert quality.precision >= 0.99 and quality.recall >= 0.99, quality.line()
+    assert quality.precision >= 0.999 and quality.recall >= 0.99, quality.line()
+    assert quality.family_pairs > 0 and quality.family_merged == 0, quality.line()
 
 
-@pytest.mark.long  # the same history run three ways
-def test_marts_do_not_depend_on_how_history_was_run(pipeline_home, tmp_path):
+@pytest.mark.long  # the same history run four ways
+def test_marts_do_not_depend_on_how_history_was_run(clean_generated_home, tmp_path):
     """Uneven windows, then an earlier window run again after later days were loaded (a
-    re-run), give exactly the marts one run over everything gave."""
+    re-run), give exactly the marts one run over everything gave. On clean identifiers:
+    with identity noise, whether a phone alone links a record depends on whether two
+    people had shown that phone when the pair was scored, and a run over everything knows
+    more than the first of several did."""
+    once = Settings(home=tmp_path / "once")
+    shutil.copytree(clean_generated_home.landing, once.landing)
+    run_windows(once, [(GENERATED.start, LAST_DAY)])
     settings = Settings(home=tmp_path / "home")
-    shutil.copytree(pipeline_home.landing, settings.landing)
+    shutil.copytree(clean_generated_home.landing, settings.landing)
     split = GENERATED.start + timedelta(days=4)
     run_windows(
         settings,
@@ -221,7 +232,7 @@ def test_marts_do_not_depend_on_how_history_was_run(pipeline_home, tmp_path):
     }
     for table, order in comparisons.items():
         sql = f"select * from {table} order by {order}"
-        assert query(settings, sql).equals(query(pipeline_home, sql)), table
+        assert query(settings, sql).equals(query(once, sql)), table
 
 
 def test_dbt_docs_are_published_with_the_business_terms(pipeline_home):

@@ -56,6 +56,9 @@ def test_truth_lives_beside_landing_never_inside(generated_home):
         "persons.parquet",
         "defects.parquet",
         "generation.json",
+        "identity_noise.parquet",  # generated data is dirty by default
+        "phone_changes.parquet",
+        "shared_phones.parquet",
     }
     assert not any(
         "truth" in p.parts or (p.suffix == ".json" and p.name != "generation.json")
@@ -79,8 +82,8 @@ def test_every_file_has_a_matching_control_file(generated_home):
         assert control["rows"] == rows
 
 
-def test_identifiers_are_realistic_and_written_many_ways(generated_home):
-    settings, _ = generated_home
+def test_identifiers_are_realistic_and_written_many_ways(clean_generated_home):
+    settings = clean_generated_home
     sales = read_source(settings, "sales")
     phones = sales["customer_phone"].drop_nulls()
     normalised = pl.select(pii.normalise("phone", pl.lit(phones))).to_series()
@@ -130,9 +133,10 @@ def _identity_records(settings: Settings) -> pl.DataFrame:
     return long.join(persons, on="record_id", how="left")
 
 
-def test_truth_identity_is_exact_and_resolvable(generated_home):
-    """No identifier is shared by two people, and each person's records link up."""
-    settings, _ = generated_home
+def test_truth_identity_is_exact_and_resolvable(clean_generated_home):
+    """Without identity noise, no identifier is shared by two people, and each person's
+    records link up."""
+    settings = clean_generated_home
     records = _identity_records(settings)
     assert records["person_id"].null_count() == 0
     owners = records.group_by("identifier").agg(pl.col("person_id").n_unique())

@@ -11,7 +11,7 @@ from pipelines.generate import GenerateRequest, generate
 from pipelines.settings import Settings
 from tests.unit.test_generator import _identity_records, landing_files, read_source
 
-CLEAN = GenerateRequest(start=date(2024, 5, 1), days=20, scale=0.05, seed=7)
+CLEAN = GenerateRequest(start=date(2024, 5, 1), days=20, scale=0.05, seed=7, identity_noise=0)
 NOISY = GenerateRequest(**{**CLEAN.__dict__, "identity_noise": 0.05})
 CUSTOMER_COLUMNS = {
     "sales": ["customer_phone", "customer_email", "customer_name", "customer_id_number"],

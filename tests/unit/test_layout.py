@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "pipelines"
-# Engines: ingest → lake → transform → gates → publish, the period close, the generator,
+# Engines: ingest → lake → transform → gates → publish, the period close, reviewers'
+# identity decisions, the generator,
 # and what they share.
 ENGINES = (
     "ingest",
@@ -15,6 +16,7 @@ ENGINES = (
     "gates",
     "publish",
     "periods",
+    "identity_decisions",
     "generate",
     "contracts",
     "pii",

@@ -97,6 +97,10 @@ def _dice(a: str, b: str, key: bytes = KEY) -> float:
     return 2 * len(first & second) / (len(first) + len(second))
 
 
+def _name_key(name: str) -> str:
+    return pii.features("name", name, KEY)["name_key"]
+
+
 def test_a_mistyped_phone_shares_a_variant_and_another_phone_none():
     phone = "13812345678"
     assert _shared("phone", phone, phone) == len(pii.features("phone", phone, KEY)["variants"])
@@ -106,19 +110,25 @@ def test_a_mistyped_phone_shares_a_variant_and_another_phone_none():
     assert _shared("phone", phone, "13812345678", key=b"another-key-0123456789") == 0
 
 
-def test_a_mistyped_id_number_shares_a_variant_and_keeps_its_birth_date():
+def test_a_mistyped_id_number_lists_the_real_one_among_its_corrections():
     number = "11010519491231002X"
-    assert _shared("id_number", number, "11010519491231003X") >= 1
-    assert _shared("id_number", number, "11010519941231002X") >= 1  # 49 → 94
-    assert _shared("id_number", number, "31010519770101123X") == 0
+    real = pii.token_for("id_number", number, KEY)[: pii.FEATURE_HEX]
+    assert pii.features("id_number", number, KEY)["corrections"] == []  # it is valid
+    for typo in ("11010519491231003X", "11010519941231002X", "110105194912310025"):
+        corrections = pii.features("id_number", typo, KEY)["corrections"]
+        assert real in corrections, typo
+        assert 1 <= len(corrections) <= 40
+    assert real not in pii.features("id_number", "31010519770101123X", KEY)["corrections"]
     birth = pii.features("id_number", number, KEY)["birth_token"]
     assert birth == pii.features("id_number", "32050219491231551X", KEY)["birth_token"]
     assert birth != pii.features("id_number", "11010519491230002X", KEY)["birth_token"]
 
 
-def test_an_email_with_dots_in_its_local_part_shares_its_variant():
-    assert _shared("email", "li.lei@example.com", "lilei@example.com") == 1
-    assert _shared("email", "li.lei@example.com", "lilei@example.cn") == 0
+def test_an_email_with_dots_in_its_local_part_has_the_plain_address_token():
+    plain = pii.token_for("email", "lilei@example.com", KEY)
+    assert pii.features("email", "li.lei@example.com", KEY)["match_token"] == plain
+    assert pii.features("email", "lilei@example.com", KEY)["match_token"] == plain
+    assert pii.features("email", "li.lei@example.cn", KEY)["match_token"] != plain
 
 
 def test_a_name_compares_the_same_however_it_is_written_and_near_when_mistyped():
@@ -132,6 +142,7 @@ def test_a_name_compares_the_same_however_it_is_written_and_near_when_mistyped()
         "ｗａｎｇ ｗｅｉｆａｎｇ",
     ):
         assert _dice("王伟芳", written) == 1.0, written
+        assert _name_key(written) == _name_key("王伟芳"), written
     assert _dice("王伟芳", "王芳") > 0.6
     assert _dice("王伟芳", "王芳伟") > 0.6
     assert _dice("王伟芳", "陈子涵") < 0.3
@@ -144,3 +155,10 @@ def test_features_are_keyed_tokens_of_a_fixed_length():
     assert len(phone["variants"]) == 8 + 7  # one digit blanked, or two adjacent ones
     assert all(len(v) == pii.FEATURE_HEX and int(v, 16) >= 0 for v in phone["variants"])
     assert len(pii.features("id_number", "11010519491231002X", KEY)["birth_token"]) == 64
+    assert len(_name_key("王伟芳")) == 64
+
+
+def test_token_features_are_one_row_per_token_in_the_stored_schema():
+    frame = pii.token_features("name", ["王伟芳", "陈子涵"], ["t1", "t2"], KEY)
+    assert frame["token"].to_list() == ["t1", "t2"]
+    assert frame.schema == {"token": pl.String, **pii.FEATURE_SCHEMAS["name"]}

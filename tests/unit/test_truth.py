@@ -6,7 +6,14 @@ import polars as pl
 from pipelines.generate.truth import identity_quality
 
 
-def _home(tmp_path, keys: list[tuple[str, str]], persons: list[tuple[str, int | None]]):
+def _home(
+    tmp_path,
+    keys: list[tuple[str, str]],
+    persons: list[tuple[str, int | None]],
+    phone_only: tuple[str, ...] = (),
+):
+    """A build with record keys, and records that show a name besides their phone unless
+    they are ``phone_only``."""
     build_db, truth = tmp_path / "build.duckdb", tmp_path / "truth"
     truth.mkdir()
     with duckdb.connect(str(build_db)) as con:
@@ -16,6 +23,14 @@ def _home(tmp_path, keys: list[tuple[str, str]], persons: list[tuple[str, int | 
             "record_source, r as record_id, k as customer_key from (values "
             + ", ".join(f"('{r}', '{k}')" for r, k in keys)
             + ") as t(r, k)"
+        )
+        con.execute(
+            "create table intermediate.int_identity__records as select record_source, "
+            "record_id, 'p' as phone_token, case when record_id in (select unnest($1::varchar[])) "
+            "then null else 'n' end as name_token, null::varchar as email_token, "
+            "null::varchar as id_number_token, null::varchar as member_id "
+            "from intermediate.int_identity__record_keys",
+            [list(phone_only)],
         )
     pl.DataFrame(
         {"source": ["sales"] * len(persons), "record_id": [r for r, _ in persons],
@@ -52,3 +67,20 @@ def test_family_members_given_one_key_are_counted_as_merged(tmp_path):
     quality = identity_quality(build_db, truth)
     assert (quality.family_pairs, quality.family_merged) == (2, 1)
     assert "merged: 1 of 2 pairs" in quality.line()
+
+
+def test_a_dependants_record_showing_only_the_phone_is_counted_apart(tmp_path):
+    """Nothing in a record that shows only a family's phone says whose it is: given the
+    holder's key, it is counted, but it is not a merge of the two people."""
+    build_db, truth = _home(
+        tmp_path,
+        [("a", "K1"), ("b", "K2"), ("b2", "K1")],
+        [("a", 1), ("b", 2), ("b2", 2)],
+        phone_only=("b2",),
+    )
+    pl.DataFrame({"person_id": [2], "shares_phone_of": [1], "relation": ["child"]}).write_parquet(
+        truth / "shared_phones.parquet"
+    )
+    quality = identity_quality(build_db, truth)
+    assert (quality.family_pairs, quality.family_merged) == (1, 0)
+    assert quality.phone_only_records_to_holder == 1

@@ -18,8 +18,10 @@ from pipelines.defs.automation.partitions import window_days
 from pipelines.defs.resources import BuildDbLock, YecaiResource
 from pipelines.defs.retry import retry_if_transient
 from pipelines.gates.window import Window
+from pipelines.identity_decisions import DecisionsInvalid, check_decisions, decisions_path
 from pipelines.periods import ensure_period_tables
 from pipelines.publish.pending import record_built
+from pipelines.runs.summary import BAD_INPUT_TAG
 from pipelines.settings import DBT_PROJECT_DIR, duckdb_memory_limit
 from pipelines.transform.dbt_project import (
     MANIFEST_PATH,
@@ -88,6 +90,12 @@ def transform_definitions(partitions: dg.PartitionsDefinition) -> dg.Definitions
         context.log.info(f"dbt build for {window['start_date']} .. {window['end_date']}")
         settings = yecai.settings()
         days = window_days(context)
+        try:
+            check_decisions(decisions_path(settings.home))
+        except DecisionsInvalid as invalid:
+            raise dg.Failure(
+                description=str(invalid), metadata={BAD_INPUT_TAG: True}, allow_retries=False
+            ) from None
         ensure_period_tables(settings.build_db, load_manifest(MANIFEST_PATH))
         record_built(settings.build_db, context.run.run_id, Window(days[0], days[-1]))
         targets = settings.dbt_target

@@ -3,11 +3,7 @@
 with
 
 changes as (
-    select * from {{ ref('int_identity__identifier_keys') }}
-    where
-        resolved_through = {{ window_end() }}
-        and previous_customer_key is not null
-        and previous_customer_key <> customer_key
+    {{ identity_key_changes() }}
 ),
 
 final as (
@@ -17,6 +13,7 @@ final as (
         min(resolved_through) as merged_on,
         count(*) as identifiers_moved
     from changes
+    where previous_key_retired
     group by previous_customer_key
 )
 

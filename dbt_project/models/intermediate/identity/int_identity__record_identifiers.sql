@@ -1,47 +1,26 @@
-{# Every identifier a customer record shows, as tokens. Member numbers are brand-prefixed,
-    so they are identifiers as they are. #}
+{# Every identifier each customer record shows, as a node of the identity graph (see
+    int_identity__record_profiles for which they are). #}
 with
 
 records as (
-    select * from {{ ref('int_identity__records') }}
+    select * from {{ ref('int_identity__record_profiles') }}
 ),
 
 identifiers as (
-    select
-        record_source,
-        record_id,
-        business_date,
-        'phone' as identifier_type,
-        'phone:' || phone_token as identifier
-    from records
-    where phone_token is not null
-    union all
-    select
-        record_source,
-        record_id,
-        business_date,
-        'email' as identifier_type,
-        'email:' || email_token as identifier
-    from records
-    where email_token is not null
-    union all
-    select
-        record_source,
-        record_id,
-        business_date,
-        'id_number' as identifier_type,
-        'id:' || id_number_token as identifier
-    from records
-    where id_number_token is not null
-    union all
-    select
-        record_source,
-        record_id,
-        business_date,
-        'member' as identifier_type,
-        'member:' || member_id as identifier
-    from records
-    where member_id is not null
+    {%- for type, column in [('phone', 'phone_node'), ('email', 'email_node'),
+        ('id_number', 'id_node'), ('member', 'member_node')] %}
+        select
+            record_source,
+            record_id,
+            business_date,
+            '{{ type }}' as identifier_type,
+            {{ column }} as identifier
+        from records
+        where {{ column }} is not null
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 )
 
 select * from identifiers

@@ -3,13 +3,17 @@
     points, marketing and compliance model builds on (fct_sales_margin publishes it).
     Lines of the window are rebuilt; older lines keep their figures, and a customer merged
     into another moves to the survivor (post-hook), in the lines of closed months too
-    (closed.fct_sales_margin: keys are not figures).
+    (closed.fct_sales_margin: keys are not figures); the lines of a split customer take
+    their order's key again.
 #}
 {{ config(post_hook=[
     "{% if is_incremental() %}{{ rekey_merged_customers(this) }}{% endif %}",
     "{% if is_incremental() %}{{ rekey_merged_customers(source('closed', 'fct_sales_margin')) }}{% endif %}",
+    "{% if is_incremental() %}{{ rekey_split_customers(this) }}{% endif %}",
+    "{% if is_incremental() %}{{ rekey_split_customers(source('closed', 'fct_sales_margin')) }}{% endif %}",
 ]) }}
 -- depends_on: {{ ref('int_identity__key_merges') }}
+-- depends_on: {{ ref('int_identity__key_splits') }}
 
 with
 

@@ -1,0 +1,55 @@
+{#- Whether identity resolution ran this window before (a re-run, or a backfill of dates
+    already loaded): only then does it read the records of other dates that show the
+    window's identifiers, a scan of all history a nightly does not need. Unit tests
+    override it. -#}
+{% macro identity_window_resolved_before() -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set seen = run_query(
+        "select count(*) from " ~ this ~ " where " ~ in_window('first_seen_date')) -%}
+    {{ return(seen.columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
+{#- The anchors of customers a reviewer split: a pair decided "different" whose two
+    sides are one customer now (in identity resolution's state, `this`). -#}
+{% macro identity_split_anchors() -%}
+    select distinct side_a.anchor
+    from {{ ref('int_identity__match_pairs') }} as pairs
+    inner join {{ ref('stg_identity__decisions') }} as reviewed
+        on pairs.pair_id = reviewed.pair_id
+    inner join {{ this }} as side_a on pairs.node_a = side_a.identifier
+    inner join {{ this }} as side_b on pairs.node_b = side_b.identifier
+    where reviewed.decision = 'different' and side_a.anchor = side_b.anchor
+{%- endmacro %}
+
+{#- Whether a customer is to be split: that reads the records of every date that show
+    them. -#}
+{% macro identity_splits_pending() -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set pending = run_query(
+        "select count(*) from (" ~ identity_split_anchors() ~ ") as split_anchors") -%}
+    {{ return(pending.columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
+{#- The identifiers whose key the run of this window changed, each with whether its
+    previous key is retired (held by no identifier now: a merge) or still held (by the
+    side of a split customer that kept its anchor: a split). -#}
+{% macro identity_key_changes() -%}
+    select
+        changes.identifier,
+        changes.customer_key,
+        changes.previous_customer_key,
+        changes.resolved_through,
+        changes.previous_customer_key not in (
+            select held.customer_key
+            from {{ ref('int_identity__identifier_keys') }} as held
+        ) as previous_key_retired
+    from {{ ref('int_identity__identifier_keys') }} as changes
+    where
+        changes.resolved_through = {{ window_end() }}
+        and changes.previous_customer_key is not null
+        and changes.previous_customer_key <> changes.customer_key
+{%- endmacro %}

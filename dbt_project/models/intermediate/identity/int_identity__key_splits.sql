@@ -1,0 +1,22 @@
+{# Customers a reviewer's "different" split in a run (客户拆分): each split key, a key some
+    of its identifiers moved to, and how many. The split key stays in use: the side
+    holding its anchor keeps it. #}
+
+with
+
+changes as (
+    {{ identity_key_changes() }}
+),
+
+final as (
+    select
+        previous_customer_key as split_customer_key,
+        customer_key as new_customer_key,
+        min(resolved_through) as split_on,
+        count(*) as identifiers_moved
+    from changes
+    where not previous_key_retired
+    group by previous_customer_key, customer_key
+)
+
+select * from final

@@ -1,0 +1,16 @@
+{# One row per token (a token two sources delivered first at once has two equal rows). #}
+with
+
+source as (
+    select * from {{ lake_source('identity_features', 'name') }}
+),
+
+final as (
+    select distinct
+        token,
+        name_key,
+        bloom
+    from source
+)
+
+select * from final
