@@ -158,6 +158,17 @@ select * from final
     where {{ in_window('split_on') }}
 {%- endmacro %}
 
+{#- Whether the run of this window logged a split: only then do the post-hooks re-key
+    lines and rebuild activity of other dates (each reads all history). -#}
+{% macro splits_logged_in_window() -%}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set logged = run_query(
+        "select count(*) from (" ~ split_customer_keys() ~ ") as split_keys") -%}
+    {{ return(logged.columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
 {#- After a split, rows of other dates of the split customers hold lines and records that
     now belong to another key: they are built again from the re-keyed lines and records. -#}
 {% macro rebuild_split_customers_activity(relation) -%}

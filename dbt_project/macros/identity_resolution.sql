@@ -1,13 +1,18 @@
-{#- Whether identity resolution ran this window before (a re-run, or a backfill of dates
-    already loaded): only then does it read the records of other dates that show the
-    window's identifiers, a scan of all history a nightly does not need. Unit tests
-    override it. -#}
+{#- The identifiers a run of this window resolved before (a re-run, or a backfill of
+    dates already loaded): those first seen in it, and those it was the last to resolve. -#}
+{% macro identity_resolved_in_window() -%}
+    {{ in_window('first_seen_date') }} or {{ in_window('resolved_through') }}
+{%- endmacro %}
+
+{#- Whether identity resolution ran this window before: only then does it resolve again
+    the people it resolved, reading the records of other dates that show them, a scan of
+    all history a nightly does not need. Unit tests override it. -#}
 {% macro identity_window_resolved_before() -%}
     {%- if not execute or not is_incremental() -%}
         {{ return(false) }}
     {%- endif -%}
     {%- set seen = run_query(
-        "select count(*) from " ~ this ~ " where " ~ in_window('first_seen_date')) -%}
+        "select count(*) from " ~ this ~ " where " ~ identity_resolved_in_window()) -%}
     {{ return(seen.columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
@@ -35,8 +40,9 @@
 {%- endmacro %}
 
 {#- The identifiers whose key the run of this window changed, each with whether its
-    previous key is retired (held by no identifier now: a merge) or still held (by the
-    side of a split customer that kept its anchor: a split). -#}
+    previous key is retired (a merge: held by no identifier now, and all that left it went
+    to one key) or split (still held by the side that kept its anchor, or gone to two or
+    more keys: a re-run without the record that had joined them). -#}
 {% macro identity_key_changes() -%}
     select
         changes.identifier,
@@ -46,7 +52,10 @@
         changes.previous_customer_key not in (
             select held.customer_key
             from {{ ref('int_identity__identifier_keys') }} as held
-        ) as previous_key_retired
+        )
+        and min(changes.customer_key) over (partition by changes.previous_customer_key)
+        = max(changes.customer_key) over (partition by changes.previous_customer_key)
+            as previous_key_retired
     from {{ ref('int_identity__identifier_keys') }} as changes
     where
         changes.resolved_through = {{ window_end() }}

@@ -72,8 +72,39 @@ def test_a_backfill_of_earlier_dates_joins_the_customers_later_dates_found(tmp_p
             ).fetchall()
 
     keys = record_keys(backfilled)
-    assert keys == record_keys(in_order)
+    expected = record_keys(in_order)
+    differing = sorted(set(keys) ^ set(expected))[:4]
+    assert keys == expected, identity_state(differing, backfilled, in_order)
     assert {found for *_, found in keys} == {1}
+
+
+def identity_state(differing: list[tuple], *homes: Settings) -> str:
+    """For a failure message: what each home resolved the differing records' identifiers
+    to, and the pairs matching scored for them (tokens and keys only)."""
+    ids = sorted({record_id for _, record_id, *_ in differing})
+    lines = [f"differing records: {differing}"]
+    for settings in homes:
+        with duckdb.connect(str(settings.build_db), read_only=True) as con:
+            identifiers = con.execute(
+                "select identifier from intermediate.int_identity__record_identifiers"
+                " where list_contains(?, record_id)",
+                [ids],
+            ).fetchall()
+            nodes = [identifier for (identifier,) in identifiers]
+            keys = con.execute(
+                "select identifier, first_seen_date, anchor, customer_key, resolved_through"
+                " from intermediate.int_identity__identifier_keys"
+                " where list_contains(?, identifier) order by all",
+                [nodes],
+            ).fetchall()
+            pairs = con.execute(
+                "select pair_id, node_a, node_b, decision, match_weight, review_reason, found_on"
+                " from intermediate.int_identity__match_pairs"
+                " where list_contains(?, node_a) or list_contains(?, node_b) order by all",
+                [nodes, nodes],
+            ).fetchall()
+        lines += [f"{settings.home.name}: keys {keys}", f"{settings.home.name}: pairs {pairs}"]
+    return "\n".join(lines)
 
 
 def test_a_run_that_published_says_so_when_a_later_step_fails(tmp_path, monkeypatch):

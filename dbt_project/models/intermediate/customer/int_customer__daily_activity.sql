@@ -19,7 +19,7 @@
 {{ config(post_hook=[
     "{% if is_incremental() %}{{ rekey_merged_customers(this) }}{% endif %}",
     "{% if is_incremental() %}{{ rekey_merged_customers(source('closed', 'customer_daily_activity')) }}{% endif %}",
-    "{% if is_incremental() %}{{ rebuild_split_customers_activity(this) }}{% endif %}",
+    "{% if is_incremental() and splits_logged_in_window() %}{{ rebuild_split_customers_activity(this) }}{% endif %}",
 ]) }}
 -- depends_on: {{ ref('int_identity__key_merges') }}
 -- depends_on: {{ ref('int_identity__key_splits') }}

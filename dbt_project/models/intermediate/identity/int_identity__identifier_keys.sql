@@ -12,19 +12,28 @@
     - when a window links two known people, the one whose anchor ranks first survives
       (deterministic), every identifier of the other is re-pointed to it, and
       previous_customer_key records the merge (see customer_key_merges);
-    - resolving all history at once gives the same keys as resolving it day by day, and
-      re-running a window gives what running it once with the same data gives.
+    - resolving all history at once gives the same keys as resolving it day by day;
+    - re-running a window (after a failed run, or with a late or corrected file) resolves
+      again, from all their records, everyone its first attempt resolved (an identifier
+      first seen in the window, or last resolved by it): it gives what one run over the
+      data as it now is gives. A record the source withdrew no longer joins anyone: the
+      people it had joined each get the key of their own first identifier, and the side
+      holding the old anchor keeps it. An identifier no record shows any more stays, a
+      person of its own. A later run that resolved the same people first (their
+      identifiers last resolved after the window) leaves a merge the withdrawn record made
+      in place;
+    - previous_customer_key is set only where rows outside the window carry the old key
+      (the logs say what those rows follow: customer_key_merges, customer_key_splits). The
+      window's own rows are built again, so a key only the window's attempts gave is
+      replaced, not logged: a re-run after a failed run logs what one clean run logs.
 #}
 {%- set resolve_other_dates = identity_window_resolved_before() or identity_splits_pending() %}
 
 with
 
 {% if is_incremental() %}
-    {# What other dates established. Identifiers first seen in the window are resolved
-        again with it ("redone"): a re-run (after a failed run, or with a late file) gives
-        what one run over the complete window gives, not a merge of people its first
-        attempt split. Identifiers first seen after the window stay known, so a backfill
-        of earlier dates joins the people later dates found. #}
+    {# What other dates established: identifiers first seen before or after the window. A
+        backfill of earlier dates joins the people later dates found. #}
     known as (
         select
             identifier,
@@ -35,45 +44,6 @@ with
         from {{ this }}
         where not {{ in_window('first_seen_date') }}
     ),
-
-    redone as (
-        select
-            identifier,
-            anchor
-        from {{ this }}
-        where {{ in_window('first_seen_date') }}
-    ),
-
-    {# Customers a reviewer split: a pair decided "different" whose two sides share a
-        key. Every identifier they hold is resolved again, from every record that shows
-        one (whatever its date) and every link but the ones decided "different". #}
-    split_anchors as (
-        {{ identity_split_anchors() }}
-    ),
-
-    split_identifiers as (
-        select
-            identifier,
-            anchor as split_anchor
-        from {{ this }}
-        where anchor in (select split_anchors.anchor from split_anchors)
-    ),
-
-    {%- if resolve_other_dates %}
-    records_of_other_dates as (
-        select distinct
-            record_identifiers.record_source,
-            record_identifiers.record_id
-        from {{ ref('int_identity__record_identifiers') }} as record_identifiers
-        where
-            not {{ in_window('record_identifiers.business_date') }}
-            and record_identifiers.identifier in (
-                select redone.identifier from redone
-                union all
-                select split_identifiers.identifier from split_identifiers
-            )
-    ),
-    {%- endif %}
 {% else %}
     known as (
         select
@@ -84,25 +54,80 @@ with
             cast(null as varchar) as customer_key
         where false
     ),
-
-    redone as (
-        select
-            cast(null as varchar) as identifier,
-            cast(null as varchar) as anchor
-        where false
-    ),
-
-    split_identifiers as (
-        select
-            cast(null as varchar) as identifier,
-            cast(null as varchar) as split_anchor
-        where false
-    ),
 {% endif %}
 
-{# The window's records and every record of other dates that shows an identifier first
-    seen in the window and resolved before (a re-run: one run over all dates would see
-    what those records join it to) or an identifier of a customer being split. #}
+{%- if resolve_other_dates %}
+    {# People resolved again from scratch, from every record that shows one of their
+        identifiers (whatever its date) and every link but the ones decided "different":
+        - on a re-run of the window (after a failed run, or with a late or corrected
+          file), everyone its first attempt resolved: the re-run gives what one run over
+          the data as it now is gives, not a merge of what its first attempt joined and
+          what it joins now;
+        - a customer a reviewer split: a pair decided "different" whose two sides share a
+          key. #}
+    reopened_anchors as (
+        {{ identity_split_anchors() }}
+        union
+        select anchor from {{ this }}
+        where {{ identity_resolved_in_window() }}
+    ),
+
+    reopened as (
+        select
+            identifier,
+            identifier_type,
+            first_seen_date,
+            anchor as reopened_anchor
+        from {{ this }}
+        where anchor in (select reopened_anchors.anchor from reopened_anchors)
+    ),
+
+    reopened_on_other_dates as (
+        select
+            record_identifiers.record_source,
+            record_identifiers.record_id,
+            record_identifiers.identifier
+        from {{ ref('int_identity__record_identifiers') }} as record_identifiers
+        where
+            not {{ in_window('record_identifiers.business_date') }}
+            and record_identifiers.identifier in (select reopened.identifier from reopened)
+    ),
+
+    records_of_other_dates as (
+        select distinct
+            record_source,
+            record_id
+        from reopened_on_other_dates
+    ),
+
+    {# Reopened identifiers whose key rows outside the window carry: a change of their key
+        is logged, so those rows follow it. The window's own rows are built again, so a
+        key only this window's attempts gave is replaced, not logged: a re-run after a
+        failed run logs what one clean run logs. #}
+    reopened_with_history as (
+        select identifier from reopened
+        where not {{ in_window('first_seen_date') }}
+        union
+        select identifier from reopened_on_other_dates
+    ),
+{%- else %}
+    reopened as (
+        select
+            cast(null as varchar) as identifier,
+            cast(null as varchar) as identifier_type,
+            cast(null as date) as first_seen_date,
+            cast(null as varchar) as reopened_anchor
+        where false
+    ),
+
+    reopened_with_history as (
+        select cast(null as varchar) as identifier
+        where false
+    ),
+{%- endif %}
+
+{# The window's records, and every record of other dates that shows an identifier of a
+    person resolved again. #}
 window_records as (
     select * from {{ ref('int_identity__record_identifiers') }}
     where {{ in_window('business_date') }}
@@ -151,7 +176,9 @@ linked_nodes as (
     select node_b as identifier from links
 ),
 
-{# The window's identifiers, and the earlier ones a link joins to them. #}
+{# The window's identifiers, the known ones a link joins to them, and every identifier
+    of a person resolved again, even one no record shows any more (a corrected file
+    withdrew it): it is a person of its own then, as it was seen. #}
 window_nodes as (
     select
         identifier,
@@ -165,6 +192,13 @@ window_nodes as (
         known.first_seen_date as business_date
     from known
     inner join linked_nodes on known.identifier = linked_nodes.identifier
+    union all
+    select
+        identifier,
+        identifier_type,
+        first_seen_date as business_date
+    from reopened
+    where identifier not in (select window_identifier_set.identifier from window_identifier_set)
 ),
 
 window_identifiers as (
@@ -173,17 +207,16 @@ window_identifiers as (
         min(window_nodes.identifier_type) as identifier_type,
         least(min(window_nodes.business_date), min(known.first_seen_date)) as first_seen_date,
         min(known.anchor) as known_anchor,
-        min(split_identifiers.split_anchor) as split_anchor
+        min(reopened.reopened_anchor) as reopened_anchor
     from window_nodes
     left join known on window_nodes.identifier = known.identifier
-    left join split_identifiers on window_nodes.identifier = split_identifiers.identifier
+    left join reopened on window_nodes.identifier = reopened.identifier
     group by window_nodes.identifier
 ),
 
-
 {# Groups whose members are one person: the identifiers a record shows, or a person
-    already known (unless being split). A record's group is named by its smallest identifier: records sharing
-    it are one person anyway, so their groups merge (fewer rows per round; the components
+    already known (unless resolved again). A record's group is named by its smallest
+    identifier: records sharing it are one person anyway, so their groups merge (fewer rows per round; the components
     are the same, and they converge no slower). #}
 record_groups as (
     select
@@ -212,7 +245,7 @@ membership as (  -- noqa: ST03
         'known:' || known_anchor as group_id,
         identifier as node
     from window_identifiers
-    where known_anchor is not null and split_anchor is null
+    where known_anchor is not null and reopened_anchor is null
 ),
 
 seeds as (  -- noqa: ST03
@@ -225,7 +258,7 @@ seeds as (  -- noqa: ST03
         identifier as node,
         known_anchor as label
     from window_identifiers
-    where known_anchor is not null and split_anchor is null
+    where known_anchor is not null and reopened_anchor is null
 ),
 
 {# sqlfluff cannot parse DuckDB's recursive CTE with USING KEY, nor see its inputs used. #}
@@ -238,38 +271,21 @@ resolved as (
         window_identifiers.first_seen_date,
         components.label as anchor,
         window_identifiers.known_anchor,
-        window_identifiers.split_anchor
+        window_identifiers.reopened_anchor
     from window_identifiers
     inner join components on window_identifiers.identifier = components.node
 ),
 
-
-{# People this window merged into another, or whose identifiers it resolved again into a
-    better-ranked person: every identifier they had on other dates moves along. When an
-    identifier is resolved into a worse-ranked person (a split; or a re-run without what
-    joined it to its old one), the old person keeps their key: their other identifiers
-    are joined by records of other dates, and those are resolved here too. #}
-anchor_changes as (
-    select
-        known_anchor as retired_anchor,
-        anchor
-    from resolved
-    where known_anchor is not null and anchor < known_anchor
-    union all
-    select
-        redone.anchor as retired_anchor,
-        resolved.anchor
-    from redone
-    inner join resolved on redone.identifier = resolved.identifier
-    where resolved.anchor < redone.anchor
-),
-
+{# Known people this window merged into a better-ranked one: every identifier they had on
+    other dates moves along (a known person stays whole, by its "known:" group). A person
+    resolved again has every identifier resolved above. #}
 retired as (
     select
-        retired_anchor,
+        known_anchor as retired_anchor,
         min(anchor) as anchor
-    from anchor_changes
-    group by retired_anchor
+    from resolved
+    where known_anchor is not null and reopened_anchor is null and anchor < known_anchor
+    group by known_anchor
 ),
 
 moved as (
@@ -279,7 +295,7 @@ moved as (
         known.first_seen_date,
         retired.anchor,
         known.anchor as known_anchor,
-        cast(null as varchar) as split_anchor
+        cast(null as varchar) as reopened_anchor
     from known
     inner join retired on known.anchor = retired.retired_anchor
     where known.identifier not in (select resolved.identifier from resolved)
@@ -291,17 +307,31 @@ changed as (
     select * from moved
 ),
 
+{# The anchor a change is logged against: the known person's, or a reopened person's
+    when rows outside the window carry its key. #}
+with_previous as (
+    select
+        changed.*,
+        coalesce(
+            changed.known_anchor,
+            case
+                when reopened_with_history.identifier is not null then changed.reopened_anchor
+            end
+        ) as previous_anchor
+    from changed
+    left join reopened_with_history on changed.identifier = reopened_with_history.identifier
+),
+
 final as (
     select
-        changed.identifier,
-        changed.identifier_type,
-        changed.first_seen_date,
-        changed.anchor,
-        {{ customer_key_of('changed.anchor') }} as customer_key,
-        {{ customer_key_of('coalesce(changed.known_anchor, changed.split_anchor)') }}
-            as previous_customer_key,
+        identifier,
+        identifier_type,
+        first_seen_date,
+        anchor,
+        {{ customer_key_of('anchor') }} as customer_key,
+        {{ customer_key_of('previous_anchor') }} as previous_customer_key,
         {{ window_end() }} as resolved_through
-    from changed
+    from with_previous
 )
 
 select * from final

@@ -1,6 +1,6 @@
-{# Customers a reviewer's "different" split in a run (客户拆分): each split key, a key some
-    of its identifiers moved to, and how many. The split key stays in use: the side
-    holding its anchor keeps it. #}
+{# Customers a run split (客户拆分: a reviewer's "different", or a re-run without the
+    record that joined two people): each split key, a key some of its identifiers moved
+    to, and how many. The side holding the split key's anchor keeps the key. #}
 
 with
 

@@ -9,8 +9,8 @@
 {{ config(post_hook=[
     "{% if is_incremental() %}{{ rekey_merged_customers(this) }}{% endif %}",
     "{% if is_incremental() %}{{ rekey_merged_customers(source('closed', 'fct_sales_margin')) }}{% endif %}",
-    "{% if is_incremental() %}{{ rekey_split_customers(this) }}{% endif %}",
-    "{% if is_incremental() %}{{ rekey_split_customers(source('closed', 'fct_sales_margin')) }}{% endif %}",
+    "{% if is_incremental() and splits_logged_in_window() %}{{ rekey_split_customers(this) }}{% endif %}",
+    "{% if is_incremental() and splits_logged_in_window() %}{{ rekey_split_customers(source('closed', 'fct_sales_margin')) }}{% endif %}",
 ]) }}
 -- depends_on: {{ ref('int_identity__key_merges') }}
 -- depends_on: {{ ref('int_identity__key_splits') }}
