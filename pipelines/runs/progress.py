@@ -54,6 +54,7 @@ class Phase:
     rows: int = 0
     tests: int = 0
     models_done: set[dg.AssetKey] = field(default_factory=set)
+    sources_counted: set[dg.AssetKey] = field(default_factory=set)
     warned: int = 0
     started: float | None = None
     ended: float | None = None
@@ -183,6 +184,11 @@ class RunProgress:
             phase.models_done.add(event.asset_key)
             phase.done = len(phase.models_done)
         elif phase.name == "ingest" and event.asset_key and event.asset_key.path[0] == "raw":
+            # A window's step materializes its source once per day, each with the
+            # window's counts: count them once.
+            if event.asset_key in phase.sources_counted:
+                return
+            phase.sources_counted.add(event.asset_key)
             metadata = event.event_specific_data.materialization.metadata
             phase.files += sum(
                 metadata[k].value for k in ("files_loaded", "files_unchanged") if k in metadata

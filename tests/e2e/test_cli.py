@@ -102,6 +102,10 @@ def test_demo_publishes_marts_that_sql_can_query(tmp_path):
         tables = [t for (t,) in con.execute("show tables").fetchall()]
         lines = con.execute("select count(*) from fct_sales_margin").fetchone()[0]
     assert set(tables) == MARTS | DIMS and lines > 100
+    # The rows ingested, counted once however many days the window has.
+    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+        loaded = con.execute("select sum(rows_loaded) from audit.ingest_files").fetchone()[0]
+    assert re.search(r"^ingest .*, ([\d,]+) rows\)", result.stderr, re.M).group(1) == f"{loaded:,}"
     query = yecai(
         home,
         "sql",
