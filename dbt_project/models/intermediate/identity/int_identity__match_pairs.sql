@@ -20,8 +20,9 @@
 
     One exception: when the phone is all that agrees (no name on one side, no ID number),
     the pair is linked only when one side shows nothing but the phone and the phone has
-    not been shown by two people (two names that are not one mistyped, two valid ID
-    numbers, two member numbers of one brand); otherwise it waits for review. Family members share
+    not been shown by two people (two names that are not one mistyped nor shown beside
+    one identifier of the graph, two valid ID numbers, two member numbers of one brand);
+    otherwise it waits for review. Family members share
     phones (家庭共用手机: a child's record shows the mother's), so a shared phone alone
     is no evidence that two people with identifiers of their own are one.
 #}
@@ -108,7 +109,8 @@ distinct_pairs as (
     where new_profile <> other_profile
 ),
 
-{# Phones shown by two people: with names that are not one name written two ways, with
+{# Phones shown by two people: with names that are not one name written two ways (nor
+    tied by an identifier of the graph both were shown with: one person's own typos), with
     two valid ID numbers, or with two member numbers of one brand. #}
 phone_names as (
     select distinct
@@ -119,6 +121,55 @@ phone_names as (
     where
         name_key is not null
         and phone_token in (select new_profiles.phone_token from new_profiles)
+),
+
+phone_named_profiles as (
+    select
+        phone_token,
+        name_key,
+        case when id_number_valid then id_number_token end as id_number_token,
+        email_key,
+        member_id
+    from {{ profiles }}
+    where
+        name_key is not null
+        and phone_token in (select new_profiles.phone_token from new_profiles)
+),
+
+phone_name_identifiers as (
+    select
+        phone_token,
+        name_key,
+        'id:' || id_number_token as identifier
+    from phone_named_profiles
+    where id_number_token is not null
+    union
+    select
+        phone_token,
+        name_key,
+        'email:' || email_key as identifier
+    from phone_named_profiles
+    where email_key is not null
+    union
+    select
+        phone_token,
+        name_key,
+        'member:' || member_id as identifier
+    from phone_named_profiles
+    where member_id is not null
+),
+
+names_of_one_person as (
+    select distinct
+        first_name.phone_token,
+        first_name.name_key as first_name_key,
+        second_name.name_key as second_name_key
+    from phone_name_identifiers as first_name
+    inner join phone_name_identifiers as second_name
+        on
+            first_name.phone_token = second_name.phone_token
+            and first_name.identifier = second_name.identifier
+            and first_name.name_key < second_name.name_key
 ),
 
 phone_identities as (
@@ -139,7 +190,14 @@ shared_phones as (
         on
             first_name.phone_token = second_name.phone_token
             and first_name.name_key < second_name.name_key
-    where {{ dice('first_name.name_bloom', 'second_name.name_bloom') }} < {{ similar_dice }}
+    left join names_of_one_person as one_person
+        on
+            first_name.phone_token = one_person.phone_token
+            and first_name.name_key = one_person.first_name_key
+            and second_name.name_key = one_person.second_name_key
+    where
+        {{ dice('first_name.name_bloom', 'second_name.name_bloom') }} < {{ similar_dice }}
+        and one_person.phone_token is null
     union
     select phone_token
     from phone_identities
