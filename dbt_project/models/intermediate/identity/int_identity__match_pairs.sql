@@ -18,13 +18,15 @@
     reviewer's verdict (identity/decisions.csv, pipelines/identity_decisions.py) comes
     first: same links the pair, different keeps it apart.
 
-    One exception: when the phone is all that agrees (no name on one side, no ID number),
-    the pair is linked only when one side shows nothing but the phone and the phone has
-    not been shown by two people (two names that are not one mistyped nor shown beside
-    one identifier of the graph, two valid ID numbers, two member numbers of one brand);
-    otherwise it waits for review. Family members share
-    phones (家庭共用手机: a child's record shows the mother's), so a shared phone alone
-    is no evidence that two people with identifiers of their own are one.
+    One exception: when the phone is all that agrees (one side shows no name, and no ID
+    number compares), the pair waits for review instead of linking when
+    - two people have shown the phone: two names that are not one mistyped (nor shown
+      beside one identifier of the graph, as one person's typos are), two valid ID
+      numbers, or two member numbers of one brand;
+    - both sides show identifiers of their own (ID number, e-mail, member number); or
+    - the identifiers of one side were shown with names, none of them the other side's.
+    Family members share phones (家庭共用手机: a child's record shows the mother's), so a
+    shared phone alone is no evidence that two people are one.
 #}
 {%- set close_dice = 0.8 -%}
 {%- set similar_dice = 0.6 -%}
@@ -267,6 +269,86 @@ leveled as (
     from compared
 ),
 
+{# A pair whose phone alone agrees, one side named and the other not: the identifiers of
+    the unnamed side (ID number, e-mail, member number) were shown with names elsewhere.
+    When none of those is the named side's name (nor close to it), the two are not one
+    person by what is known: a mother's member number beside her phone, and her child's
+    name beside the same phone. #}
+phone_alone_pairs as (
+    select
+        profile_a,
+        profile_b,
+        profile_a as named_profile,
+        profile_b as unnamed_profile
+    from leveled
+    where phone_level = 'exact' and name_level is null and id_number_level is null
+    union all
+    select
+        profile_a,
+        profile_b,
+        profile_b as named_profile,
+        profile_a as unnamed_profile
+    from leveled
+    where phone_level = 'exact' and name_level is null and id_number_level is null
+),
+
+unnamed_identifiers as (
+    select
+        unnamed.profile_id,
+        case when unnamed.id_number_valid then unnamed.id_number_token end as id_number_token,
+        unnamed.email_key,
+        unnamed.member_id
+    from {{ profiles }} as unnamed
+    where unnamed.profile_id in (select phone_alone_pairs.unnamed_profile from phone_alone_pairs)
+),
+
+names_beside_identifiers as (
+    select
+        unnamed_identifiers.profile_id,
+        other.name_key,
+        other.name_bloom
+    from unnamed_identifiers
+    inner join {{ profiles }} as other
+        on
+            unnamed_identifiers.id_number_token = other.id_number_token
+            and other.id_number_valid
+    where other.name_key is not null
+    union
+    select
+        unnamed_identifiers.profile_id,
+        other.name_key,
+        other.name_bloom
+    from unnamed_identifiers
+    inner join {{ profiles }} as other on unnamed_identifiers.email_key = other.email_key
+    where other.name_key is not null
+    union
+    select
+        unnamed_identifiers.profile_id,
+        other.name_key,
+        other.name_bloom
+    from unnamed_identifiers
+    inner join {{ profiles }} as other on unnamed_identifiers.member_id = other.member_id
+    where other.name_key is not null
+),
+
+shown_with_another_name as (
+    select
+        phone_alone_pairs.profile_a,
+        phone_alone_pairs.profile_b
+    from phone_alone_pairs
+    inner join {{ profiles }} as named on phone_alone_pairs.named_profile = named.profile_id
+    inner join names_beside_identifiers as shown
+        on phone_alone_pairs.unnamed_profile = shown.profile_id
+    where named.name_key is not null
+    group by
+        phone_alone_pairs.profile_a,
+        phone_alone_pairs.profile_b,
+        phone_alone_pairs.named_profile
+    having not {{ dbt.bool_or(
+        'shown.name_key = named.name_key or '
+        ~ dice('shown.name_bloom', 'named.name_bloom') ~ ' >= ' ~ similar_dice) }}
+),
+
 scored as (
     select
         leveled.*,
@@ -276,8 +358,13 @@ scored as (
         + coalesce(email_weight.weight, 0)
         + coalesce(member_weight.weight, 0) as match_weight,
         leveled.phone_level = 'exact' and leveled.name_level is null
-        and leveled.id_number_level is null as phone_alone
+        and leveled.id_number_level is null as phone_alone,
+        another_name.profile_a is not null as shown_with_another_name
     from leveled
+    left join shown_with_another_name as another_name
+        on
+            leveled.profile_a = another_name.profile_a
+            and leveled.profile_b = another_name.profile_b
     left join weights as phone_weight
         on phone_weight.comparison = 'phone' and leveled.phone_level = phone_weight.level
     left join weights as name_weight
@@ -327,7 +414,10 @@ final as (
             when reviewed_decision = 'same' then 'link'
             when reviewed_decision = 'different' then 'apart'
             when match_weight < {{ var('identity_link_weight') }} then 'review'
-            when phone_alone and (phone_shared_by_names or both_identified) then 'review'
+            when
+                phone_alone
+                and (phone_shared_by_names or both_identified or shown_with_another_name)
+                then 'review'
             else 'link'
         end as decision,
         reviewed_decision as reviewed_as,
@@ -339,6 +429,9 @@ final as (
                 then 'only the phone agrees, and two people have shown it'
             when phone_alone and both_identified
                 then 'only the phone agrees, and both show identifiers of their own'
+            when phone_alone and shown_with_another_name
+                then
+                    'only the phone agrees, and the identifiers of one were shown with another name'
         end as review_reason,
         found_on
     from decided
