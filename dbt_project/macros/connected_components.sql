@@ -28,20 +28,22 @@
 {%- endmacro %}
 
 {%- macro _components_round(membership, seeds, labels) -%}
-    spread as (
+    group_labels as (
         select
-            members.node,
-            min(labels.label) over (partition by members.group_id) as group_label
+            members.group_id,
+            min(labels.label) as group_label
         from {{ membership }} as members
         inner join {{ labels }} as labels on members.node = labels.node
+        group by members.group_id
     ),
 
     spread_min as (
         select
-            node,
-            min(group_label) as label
-        from spread
-        group by node
+            members.node,
+            min(group_labels.group_label) as label
+        from {{ membership }} as members
+        inner join group_labels on members.group_id = group_labels.group_id
+        group by members.node
     ),
 
     jumped as (
