@@ -62,3 +62,16 @@
         and changes.previous_customer_key is not null
         and changes.previous_customer_key <> changes.customer_key
 {%- endmacro %}
+
+{#- Whether this run of the window split a customer (a key still held, or gone to two
+    keys): only then are records of other dates resolved again from their identifiers
+    (int_identity__record_keys), a scan of every record. -#}
+{% macro identity_keys_split_in_window() -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set split = run_query(
+        "select count(*) from (" ~ identity_key_changes() ~ ") as changes"
+        ~ " where not previous_key_retired") -%}
+    {{ return(split.columns[0].values()[0] > 0) }}
+{%- endmacro %}

@@ -42,11 +42,19 @@ new_profiles as (
     where {{ in_window('first_seen_date') }}
 ),
 
+{# Read once (the lake's files of every phone ever seen), used three times. #}
+phone_features as (
+    select
+        token,
+        variants
+    from {{ ref('stg_identity__phone_features') }}
+),
+
 phone_variants as (
     select
         token,
         {{ explode_list('variants') }} as variant
-    from {{ ref('stg_identity__phone_features') }}
+    from phone_features
 ),
 
 id_corrections as (
@@ -246,8 +254,8 @@ compared as (
     from distinct_pairs
     inner join {{ profiles }} as a on distinct_pairs.profile_a = a.profile_id
     inner join {{ profiles }} as b on distinct_pairs.profile_b = b.profile_id
-    left join {{ ref('stg_identity__phone_features') }} as a_phone on a.phone_token = a_phone.token
-    left join {{ ref('stg_identity__phone_features') }} as b_phone on b.phone_token = b_phone.token
+    left join phone_features as a_phone on a.phone_token = a_phone.token
+    left join phone_features as b_phone on b.phone_token = b_phone.token
     left join shared_phones on a.phone_token = shared_phones.phone_token
     where not coalesce(
         a.member_id = b.member_id
