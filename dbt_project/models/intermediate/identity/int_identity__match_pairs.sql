@@ -352,9 +352,10 @@ shown_with_another_name as (
         phone_alone_pairs.profile_a,
         phone_alone_pairs.profile_b,
         phone_alone_pairs.named_profile
+    -- the Dice coefficient only where the name keys differ: it is the costly part
     having not {{ dbt.bool_or(
-        'shown.name_key = named.name_key or '
-        ~ dice('shown.name_bloom', 'named.name_bloom') ~ ' >= ' ~ similar_dice) }}
+        'case when shown.name_key = named.name_key then true else '
+        ~ dice('shown.name_bloom', 'named.name_bloom') ~ ' >= ' ~ similar_dice ~ ' end') }}
 ),
 
 scored as (
