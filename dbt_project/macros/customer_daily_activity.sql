@@ -164,9 +164,7 @@ select * from final
     {%- if not execute -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set logged = run_query(
-        "select count(*) from (" ~ split_customer_keys() ~ ") as split_keys") -%}
-    {{ return(logged.columns[0].values()[0] > 0) }}
+    {{ return(finds_rows(split_customer_keys())) }}
 {%- endmacro %}
 
 {#- After a split, rows of other dates of the split customers hold lines and records that

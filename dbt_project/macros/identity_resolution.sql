@@ -11,9 +11,7 @@
     {%- if not execute or not is_incremental() -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set seen = run_query(
-        "select count(*) from " ~ this ~ " where " ~ identity_resolved_in_window()) -%}
-    {{ return(seen.columns[0].values()[0] > 0) }}
+    {{ return(finds_rows("select 1 from " ~ this ~ " where " ~ identity_resolved_in_window())) }}
 {%- endmacro %}
 
 {#- The anchors of customers a reviewer split: a pair decided "different" whose two
@@ -34,9 +32,7 @@
     {%- if not execute or not is_incremental() -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set pending = run_query(
-        "select count(*) from (" ~ identity_split_anchors() ~ ") as split_anchors") -%}
-    {{ return(pending.columns[0].values()[0] > 0) }}
+    {{ return(finds_rows(identity_split_anchors())) }}
 {%- endmacro %}
 
 {#- The identifiers whose key the run of this window changed, each with whether its
@@ -70,8 +66,13 @@
     {%- if not execute or not is_incremental() -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set split = run_query(
-        "select count(*) from (" ~ identity_key_changes() ~ ") as changes"
-        ~ " where not previous_key_retired") -%}
-    {{ return(split.columns[0].values()[0] > 0) }}
+    {{ return(finds_rows(
+        "select 1 from (" ~ identity_key_changes() ~ ") as changes where not previous_key_retired"
+    )) }}
+{%- endmacro %}
+
+{#- Whether a query returns any row: a run-time check that decides what a model reads. -#}
+{% macro finds_rows(query) -%}
+    {%- set found = run_query("select count(*) from (" ~ query ~ ") as rows_found") -%}
+    {{ return(found.columns[0].values()[0] > 0) }}
 {%- endmacro %}
