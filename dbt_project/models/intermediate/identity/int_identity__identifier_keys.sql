@@ -232,11 +232,12 @@ window_identifiers as (
 
 {# Groups whose members are one person: the identifiers a record shows, or a person
     already known (unless resolved again). A record's group is named by its smallest
-    identifier: records sharing it are one person anyway, so their groups merge (fewer rows per round; the components
-    are the same, and they converge no slower). #}
+    identifier (record_node): records sharing it are one person anyway, so their groups
+    merge (fewer rows per round; the components are the same, and they converge no
+    slower). #}
 record_groups as (
     select
-        min(identifier) over (partition by record_source, record_id) as group_id,
+        record_node as group_id,
         identifier as node
     from window_records
 ),

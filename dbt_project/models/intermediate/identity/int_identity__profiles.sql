@@ -4,21 +4,23 @@
     window's profiles; matching compares the profiles new in a window with all of them. #}
 with
 
+{# A profile is the combination of identifiers a record shows; its id is a hash of them,
+    computed once per profile rather than once per record. #}
 window_profiles as (
     select
-        profile_id,
-        min(phone_token) as phone_token,
-        min(name_key) as name_key,
-        min(id_number_token) as id_number_token,
+        {{ dbt.hash(dbt.concat([
+            "coalesce(phone_token, '')", "'|'", "coalesce(name_key, '')", "'|'",
+            "coalesce(id_number_token, '')", "'|'", "coalesce(email_key, '')", "'|'",
+            "coalesce(member_id, '')"])) }} as profile_id,
+        phone_token,
+        name_key,
+        id_number_token,
         {{ dbt.bool_or('id_number_valid') }} as id_number_valid,
-        min(email_key) as email_key,
-        min(member_id) as member_id,
+        email_key,
+        member_id,
         {{ dbt.bool_or('coalesce(id_node, email_node, member_node) is not null') }}
             as shows_strong_identifier,
-        min(least(
-            coalesce(id_node, '~'), coalesce(email_node, '~'),
-            coalesce(member_node, '~'), coalesce(phone_node, '~')
-        )) as node,
+        min(record_node) as node,
         min(phone_masked) as phone_masked,
         min(name_masked) as name_masked,
         min(id_number_masked) as id_number_masked,
@@ -26,7 +28,7 @@ window_profiles as (
         min(business_date) as first_seen_date
     from {{ ref('int_identity__record_profiles') }}
     where {{ in_window('business_date') }}
-    group by profile_id
+    group by phone_token, name_key, id_number_token, email_key, member_id
 ),
 
 {# The features a profile is compared by, joined once per profile (not per record). A
@@ -56,7 +58,7 @@ final as (
         window_profiles.email_key,
         window_profiles.member_id,
         window_profiles.shows_strong_identifier,
-        nullif(window_profiles.node, '~') as node,
+        window_profiles.node,
         window_profiles.phone_masked,
         window_profiles.name_masked,
         window_profiles.id_number_masked,

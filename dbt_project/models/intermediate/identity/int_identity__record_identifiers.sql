@@ -1,5 +1,5 @@
 {# Every identifier each customer record shows, as a node of the identity graph (see
-    int_identity__record_profiles for which they are). #}
+    int_identity__record_profiles for which they are), and the record's least one. #}
 with
 
 records as (
@@ -14,7 +14,8 @@ identifiers as (
             record_id,
             business_date,
             '{{ type }}' as identifier_type,
-            {{ column }} as identifier
+            {{ column }} as identifier,
+            record_node
         from records
         where {{ column }} is not null
         {%- if not loop.last %}

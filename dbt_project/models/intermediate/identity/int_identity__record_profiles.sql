@@ -1,7 +1,8 @@
 {# Every customer record with what identity matching compares: its identifier tokens, their
-    keys for comparison (models/staging/identity), the identifiers it is a node of in the
-    identity graph, and its profile (the combination of identifiers it shows; many records
-    of a person show the same one, so matching compares profiles, not records).
+    keys for comparison (models/staging/identity), and the identifiers it is a node of in the
+    identity graph. The combination of identifiers it shows is its profile
+    (int_identity__profiles): many records of a person show the same one, so matching
+    compares profiles, not records.
 
     The graph's identifiers: a valid ID number, an e-mail (dots in the local part aside), a
     brand member number; a phone only together with the name beside it ("pn:"), because
@@ -63,13 +64,18 @@ nodes as (
     from strong_nodes
 ),
 
+{# The record's least identifier: it names the record's group in identity resolution
+    (int_identity__identifier_keys) and its profile's node. #}
 final as (
     select
         *,
-        {{ dbt.hash(dbt.concat([
-            "coalesce(phone_token, '')", "'|'", "coalesce(name_key, '')", "'|'",
-            "coalesce(id_number_token, '')", "'|'", "coalesce(email_key, '')", "'|'",
-            "coalesce(member_id, '')"])) }} as profile_id
+        nullif(
+            least(
+                coalesce(id_node, '~'), coalesce(email_node, '~'),
+                coalesce(member_node, '~'), coalesce(phone_node, '~')
+            ),
+            '~'
+        ) as record_node
     from nodes
 )
 
