@@ -54,7 +54,7 @@ class Identity:
             con.execute(
                 "create table intermediate.int_identity__record_identifiers (record_source"
                 " varchar, record_id varchar, business_date date, identifier_type varchar,"
-                " identifier varchar)"
+                " identifier varchar, record_node varchar)"
             )
             # No pair matching found, nothing decided: the graph alone links these records.
             con.execute(
@@ -67,14 +67,16 @@ class Identity:
             )
 
     def deliver(self, day: date, records: dict[str, list[str]]) -> None:
+        # record_node: the record's least identifier, as int_identity__record_profiles has it.
         rows = [
-            ("sales", record, day, identifier.split(":")[0], identifier)
+            ("sales", record, day, identifier.split(":")[0], identifier, min(identifiers))
             for record, identifiers in records.items()
             for identifier in identifiers
         ]
         with connect(self.db) as con:
             con.executemany(
-                "insert into intermediate.int_identity__record_identifiers values (?, ?, ?, ?, ?)",
+                "insert into intermediate.int_identity__record_identifiers"
+                " values (?, ?, ?, ?, ?, ?)",
                 rows,
             )
 
