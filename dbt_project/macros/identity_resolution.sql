@@ -70,9 +70,3 @@
         "select 1 from (" ~ identity_key_changes() ~ ") as changes where not previous_key_retired"
     )) }}
 {%- endmacro %}
-
-{#- Whether a query returns any row: a run-time check that decides what a model reads. -#}
-{% macro finds_rows(query) -%}
-    {%- set found = run_query("select count(*) from (" ~ query ~ ") as rows_found") -%}
-    {{ return(found.columns[0].values()[0] > 0) }}
-{%- endmacro %}
