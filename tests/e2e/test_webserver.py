@@ -43,6 +43,17 @@ mutation LaunchPartitionBackfill($backfillParams: LaunchBackfillParams!) {
     ... on PythonError { message stack }
   }
 }"""
+WORKSPACE_STATUS = """
+{
+  workspaceOrError {
+    ... on Workspace {
+      locationEntries {
+        loadStatus
+        locationOrLoadError { __typename ... on PythonError { message } }
+      }
+    }
+  }
+}"""
 BACKFILL_STATUS = """
 query($id: String!) {
   partitionBackfillOrError(backfillId: $id) {
@@ -115,10 +126,36 @@ class Server:
                     # The launchpad offers what can be materialized: not the tables yecai's
                     # own commands write (period close), which dbt reads as sources.
                     return [n for n in nodes if n["isMaterializable"]]
+                failed = self.location_error()
+                assert failed is None, f"{LOCATION} did not load: {failed}\n{self.log_tail()}"
             except OSError:
                 pass
             time.sleep(1)
-        raise TimeoutError(f"dagster-webserver did not serve {self.url} in {timeout} s")
+        raise TimeoutError(
+            f"dagster-webserver did not serve {self.url} in {timeout} s; "
+            f"{LOCATION}: {self.location_status()}\n{self.log_tail()}"
+        )
+
+    def location_status(self) -> str:
+        """The code location's load status as the UI shows it (LOADING, LOADED)."""
+        try:
+            entries = self.graphql(WORKSPACE_STATUS)["workspaceOrError"]["locationEntries"]
+        except OSError as unreachable:
+            return f"unknown ({unreachable})"
+        return ", ".join(entry["loadStatus"] for entry in entries) or "no location"
+
+    def location_error(self) -> str | None:
+        """The error the code location failed to load with, if it did."""
+        entries = self.graphql(WORKSPACE_STATUS)["workspaceOrError"]["locationEntries"]
+        errors = [
+            entry["locationOrLoadError"]
+            for entry in entries
+            if (entry["locationOrLoadError"] or {}).get("__typename") == "PythonError"
+        ]
+        return errors[0]["message"] if errors else None
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join((self.home / "ui.log").read_text().splitlines()[-lines:])
 
     def launch_backfill(self, days: list[date]) -> str:
         """Every asset for these days, as the UI's launchpad asks for it; the backfill id."""

@@ -50,6 +50,45 @@ phone_features as (
     from {{ ref('stg_identity__phone_features') }}
 ),
 
+{# Every profile that shows a new profile's phone (those the shared-phone rules look at),
+    and the new phones' variants. A run of a few days finds a few thousand: read once from
+    all history, kept. A full build finds most profiles and every phone: read where used,
+    each read taking only its columns (a CTE read several times would keep every column of
+    every profile). #}
+{%- if is_incremental() %}
+    new_phones as (
+        select distinct phone_token
+        from new_profiles
+        where phone_token is not null
+    ),
+
+    phone_profiles as (
+        select
+            profile_id,
+            phone_token,
+            name_key,
+            name_bloom,
+            id_number_token,
+            id_number_valid,
+            email_key,
+            member_id
+        from {{ profiles }}
+        where phone_token in (select new_phones.phone_token from new_phones)
+    ),
+
+    new_phone_variants as (
+        select
+            token,
+            {{ explode_list('variants') }} as variant
+        from phone_features
+        where token in (select new_phones.phone_token from new_phones)
+    ),
+    {%- set phone_profiles, new_phone_variants = 'phone_profiles', 'new_phone_variants' %}
+{%- else %}
+    {%- set phone_profiles = '(select * from ' ~ profiles ~ ' where phone_token is not null)' %}
+    {%- set new_phone_variants = 'phone_variants' %}
+{%- endif %}
+
 phone_variants as (
     select
         token,
@@ -78,7 +117,7 @@ candidates as (
         new_profiles.profile_id as new_profile,
         other.profile_id as other_profile
     from new_profiles
-    inner join {{ profiles }} as other
+    inner join {{ phone_profiles }} as other
         on
             new_profiles.phone_token = other.phone_token
             -- the same phone and name are one node already
@@ -88,7 +127,8 @@ candidates as (
         new_profiles.profile_id as new_profile,
         other.profile_id as other_profile
     from new_profiles
-    inner join phone_variants as new_variants on new_profiles.phone_token = new_variants.token
+    inner join {{ new_phone_variants }} as new_variants
+        on new_profiles.phone_token = new_variants.token
     inner join phone_variants as other_variants
         on
             new_variants.variant = other_variants.variant
@@ -127,10 +167,8 @@ phone_names as (
         phone_token,
         name_key,
         name_bloom
-    from {{ profiles }}
-    where
-        name_key is not null
-        and phone_token in (select new_profiles.phone_token from new_profiles)
+    from {{ phone_profiles }}
+    where name_key is not null
 ),
 
 phone_named_profiles as (
@@ -140,10 +178,8 @@ phone_named_profiles as (
         case when id_number_valid then id_number_token end as id_number_token,
         email_key,
         member_id
-    from {{ profiles }}
-    where
-        name_key is not null
-        and phone_token in (select new_profiles.phone_token from new_profiles)
+    from {{ phone_profiles }}
+    where name_key is not null
 ),
 
 phone_name_identifiers as (
@@ -188,8 +224,7 @@ phone_identities as (
         count(distinct case when id_number_valid then id_number_token end) as id_numbers,
         count(distinct member_id) as member_numbers,
         count(distinct {{ member_brand('member_id') }}) as member_brands
-    from {{ profiles }}
-    where phone_token in (select new_profiles.phone_token from new_profiles)
+    from {{ phone_profiles }}
     group by phone_token
 ),
 
@@ -213,6 +248,22 @@ shared_phones as (
     from phone_identities
     where id_numbers > 1 or member_numbers > member_brands
 ),
+
+{# The pairs' profiles: likewise read once and kept on a run of a few days. #}
+{%- if is_incremental() %}
+    pair_profiles as (
+        select * from {{ profiles }}
+        where
+            profile_id in (
+                select distinct_pairs.profile_a from distinct_pairs
+                union
+                select distinct_pairs.profile_b from distinct_pairs
+            )
+    ),
+    {%- set pair_profiles = 'pair_profiles' %}
+{%- else %}
+    {%- set pair_profiles = profiles %}
+{%- endif %}
 
 {# Profiles that share an identifier of the graph are one person already: not compared. #}
 compared as (
@@ -252,8 +303,8 @@ compared as (
         shared_phones.phone_token is not null as phone_shared_by_names,
         a.shows_strong_identifier and b.shows_strong_identifier as both_identified
     from distinct_pairs
-    inner join {{ profiles }} as a on distinct_pairs.profile_a = a.profile_id
-    inner join {{ profiles }} as b on distinct_pairs.profile_b = b.profile_id
+    inner join {{ pair_profiles }} as a on distinct_pairs.profile_a = a.profile_id
+    inner join {{ pair_profiles }} as b on distinct_pairs.profile_b = b.profile_id
     left join phone_features as a_phone on a.phone_token = a_phone.token
     left join phone_features as b_phone on b.phone_token = b_phone.token
     left join shared_phones on a.phone_token = shared_phones.phone_token
@@ -306,7 +357,7 @@ unnamed_identifiers as (
         case when unnamed.id_number_valid then unnamed.id_number_token end as id_number_token,
         unnamed.email_key,
         unnamed.member_id
-    from {{ profiles }} as unnamed
+    from {{ pair_profiles }} as unnamed
     where unnamed.profile_id in (select phone_alone_pairs.unnamed_profile from phone_alone_pairs)
 ),
 
@@ -344,7 +395,7 @@ shown_with_another_name as (
         phone_alone_pairs.profile_a,
         phone_alone_pairs.profile_b
     from phone_alone_pairs
-    inner join {{ profiles }} as named on phone_alone_pairs.named_profile = named.profile_id
+    inner join {{ pair_profiles }} as named on phone_alone_pairs.named_profile = named.profile_id
     inner join names_beside_identifiers as shown
         on phone_alone_pairs.unnamed_profile = shown.profile_id
     where named.name_key is not null
