@@ -82,7 +82,8 @@ class Result:
     run: Measured
     commands: list[str]
     identity: IdentityQuality
-    nightly: Measured | None = None
+    nightly: Measured | None = None  # the typical night of `nights`
+    nights: list[Measured] = field(default_factory=list)
     floor: dict | None = None
     pandas: dict | None = None
 
@@ -253,14 +254,18 @@ def run_case(case: Case, root: Path) -> Result:
         result.pandas, pandas_run = _json_of(pandas_command)
         result.pandas["peak_mb"] = pandas_run.peak_mb
         result.commands.append(" ".join(pandas_command[1:]))
-    if case.nightly:
-        nights = []
-        for offset in range(1, NIGHTS + 1):
-            night = last + timedelta(days=offset)
-            nightly = _yecai(home, first, "run", "--start", str(night))
-            print(f"{case.name}: nightly {night}", flush=True)
-            nights.append(measured(nightly))
-            run_phases(settings, nights[-1])
-            result.commands.append(" ".join(nightly[1:]))
-        result.nightly = typical_night(nights)
     return result
+
+
+def run_night(result: Result, root: Path, offset: int) -> None:
+    """The business date `offset` days after the case's backfill, run alone (a nightly
+    partition), added to the result's nights."""
+    case = result.case
+    home, first = root / case.key, case.first
+    night = first + timedelta(days=case.days - 1 + offset)
+    nightly = _yecai(home, first, "run", "--start", str(night))
+    print(f"{case.name}: nightly {night}", flush=True)
+    result.nights.append(measured(nightly))
+    run_phases(Settings(home=home, start_date=first), result.nights[-1])
+    result.commands.append(" ".join(nightly[1:]))
+    result.nightly = typical_night(result.nights)

@@ -332,7 +332,8 @@ one row for row.
 
 The three business dates after the backfill, each run alone on the home the one before
 left: the median of each time (this machine's timings vary by a third from run to run),
-the highest peak memory.
+the highest peak memory. The cases take turns, night by night, after every backfill, so
+the two sides of a ratio are measured across the same minutes.
 
 {nightly_table(results)}
 

@@ -11,6 +11,9 @@ run's whole process tree, sampled every 0.2 s, attributed to the phase running t
 Cases marked so then compute the same marts with the DuckDB floor (bench/floor.py) and
 fct_margin_daily in pandas (bench/pandas_margin.py), each in its own process, and run the
 next three business dates, each alone (nightly partitions; the median of each time).
+The nights of all cases run after every backfill, taking turns (each case's first night,
+then each one's second...): a nightly ratio compares cases, and this machine's speed drifts
+by a third over an hour, so both sides of a ratio are measured across the same minutes.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench.measure import CASES, run_case
+from bench.measure import CASES, NIGHTS, run_case, run_night
 from bench.report import render
 from pipelines.settings import REPO_ROOT
 
@@ -41,8 +44,13 @@ def main() -> None:
         for name in args.cases.split(","):
             results.append(run_case(CASES[name], Path(root)))
             print(f"{name}: run {results[-1].run.seconds:.1f} s", flush=True)
-            # Written after each case: an hour of measurements survives a later failure.
+            # Written after each step: an hour of measurements survives a later failure.
             args.output.write_text(render(results, command), encoding="utf-8")
+        for offset in range(1, NIGHTS + 1):
+            for result in results:
+                if result.case.nightly:
+                    run_night(result, Path(root), offset)
+                    args.output.write_text(render(results, command), encoding="utf-8")
     print(f"wrote {args.output}")
 
 
