@@ -22,8 +22,7 @@
     On DuckDB a round spreads only the labels the round before gave (semi-naive): a label
     a node holds was spread to its groups in the round after the node took it, so the
     groups no node of which changed have nothing new to give. After a year, a full build's
-    rounds after the first touch a few thousand nodes instead of every one (the model
-    9 s → 5 s). The jump then reads the owners' labels as the round before left them.
+    second round touches 11 k of 231 k nodes, its third 2 (the model 7–9 s → 5 s). The jump then reads the owners' labels as the round before left them.
 
     The rounds go on until no label changes. `max_rounds` (var identity_max_rounds) is a
     safety bound: reaching it fails the build, naming the var, rather than leaving people

@@ -85,7 +85,8 @@ phone_features as (
     ),
     {%- set phone_profiles, new_phone_variants = 'phone_profiles', 'new_phone_variants' %}
 {%- else %}
-    {%- set phone_profiles = '(select * from ' ~ profiles ~ ' where phone_token is not null)' %}
+    {%- set phone_profiles = '(select * from ' ~ profiles
+        ~ ' where phone_token in (select new_profiles.phone_token from new_profiles))' %}
     {%- set new_phone_variants = 'phone_variants' %}
 {%- endif %}
 
